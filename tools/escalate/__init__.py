@@ -1,0 +1,3 @@
+"""escalate: escalation playbooks as code."""
+
+__version__ = "0.1.0"

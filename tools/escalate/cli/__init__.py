@@ -1,0 +1,49 @@
+"""The `escalate` command line: a thin Click adapter over the core library.
+
+Each command lives in its own module and only turns options into a call of the core and
+the result into output. Heavy libraries are imported inside the commands, so that
+`escalate --help` starts in a few tens of milliseconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+from .common import Context, run_guarded
+from .reports import show, status
+from .validate import validate
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option(
+    "--repo",
+    "repo_dir",
+    type=click.Path(file_okay=False, path_type=str),
+    help="The playbook repository (default: the nearest parent directory holding policy/).",
+)
+@click.option("--no-cache", is_flag=True, help="Parse every file afresh; ignore the parse cache.")
+@click.option("--traceback", is_flag=True, help="Show the full traceback of an unexpected error.")
+@click.version_option(package_name="escalate")
+@click.pass_context
+def cli(ctx: click.Context, repo_dir: str | None, no_cache: bool, traceback: bool) -> None:
+    """Escalation playbooks as code: records, policy and SLA clocks kept in git."""
+    ctx.obj = Context(repo_dir=repo_dir, use_cache=not no_cache, traceback=traceback)
+
+
+cli.add_command(validate)
+cli.add_command(show)
+cli.add_command(status)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `escalate` and `esc` scripts; returns the exit code."""
+    return run_guarded(cli, list(argv) if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

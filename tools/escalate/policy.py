@@ -1,0 +1,351 @@
+"""The team's rules, read from policy/*.yaml into typed values the rest of the tool uses.
+
+Each policy file is schema-checked first; a kind with schema errors is reported and left
+empty, so one typo does not turn into a cascade of "unknown severity" errors in every
+record. Checks *between* policy files (a category naming a team the roster lacks, a tier
+on a calendar that does not exist) live in `validation`, not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .calendar import Calendar, calendar_from_policy
+from .duration import parse_duration
+from .errors import Finding, ParseError, PolicyError
+from .schema import SchemaStore
+from .yamlio import load, read
+
+# kind -> whether a repository must have it
+POLICY_KINDS: dict[str, bool] = {
+    "severity": True,
+    "matrix": True,
+    "scoring": True,
+    "calendars": True,
+    "roster": True,
+    "publishing": False,
+    "volumes": False,
+}
+
+CLOCKS = ("acknowledge", "customer_update", "mitigate", "resolve", "postmortem")
+
+
+@dataclass(frozen=True)
+class Severity:
+    id: str
+    name: str
+    summary: str
+    targets: Mapping[str, int]  # clock -> seconds of calendar time
+    raw: Mapping[str, Any]
+
+    @property
+    def requires_postmortem(self) -> bool:
+        return "postmortem" in self.targets
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    name: str
+    calendar: str
+    region_calendars: Mapping[str, str]
+    raw: Mapping[str, Any]
+
+    def calendar_for(self, region: str | None) -> str:
+        return self.region_calendars.get(region or "", self.calendar)
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """A tier override of severity targets; the first rule that names a clock wins."""
+
+    severity: str | None
+    tier: str | None
+    targets: Mapping[str, int]
+
+    def matches(self, severity: str, tier: str) -> bool:
+        return (self.severity in (None, severity)) and (self.tier in (None, tier))
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    name: str
+    rank: int  # position on the escalation path, 0 for L1
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name: str
+    teams: Mapping[str, str]  # level id -> owning team
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Person:
+    handle: str
+    name: str
+    team: str
+    timezone: str
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    name: str
+    level: str | None
+    raw: Mapping[str, Any]
+
+
+@dataclass
+class Policy:
+    """Everything in policy/, loaded once; missing or broken kinds are simply empty."""
+
+    root: Path
+    severities: dict[str, Severity] = field(default_factory=dict)
+    at_risk_ratio: float = 0.75
+    id_prefix: str = "ESC"
+    tiers: dict[str, Tier] = field(default_factory=dict)
+    target_rules: list[TargetRule] = field(default_factory=list)
+    levels: dict[str, Level] = field(default_factory=dict)
+    categories: dict[str, Category] = field(default_factory=dict)
+    triggers: list[Mapping[str, Any]] = field(default_factory=list)
+    remedies: list[Mapping[str, Any]] = field(default_factory=list)
+    scoring: Mapping[str, Any] = field(default_factory=dict)
+    calendars: dict[str, Calendar] = field(default_factory=dict)
+    default_timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    people: dict[str, Person] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
+    rotations: list[Mapping[str, Any]] = field(default_factory=list)
+    publishing: Mapping[str, Any] = field(default_factory=dict)
+    volumes: Mapping[str, int] = field(default_factory=dict)
+    # kind -> the raw document, for the checks and pages that read more than the model
+    documents: dict[str, Any] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)  # kinds not usable this run
+
+    def file(self, kind: str) -> str:
+        return f"policy/{kind}.yaml"
+
+    def usable(self, *kinds: str) -> bool:
+        return not any(kind in self.broken for kind in kinds)
+
+    def level_rank(self, level: str) -> int:
+        found = self.levels.get(level)
+        return found.rank if found else -1
+
+    def target(self, clock: str, severity: str, tier: str) -> int | None:
+        """Seconds of calendar time for a clock: the tier override first, else the severity."""
+        for rule in self.target_rules:
+            if clock in rule.targets and rule.matches(severity, tier):
+                return rule.targets[clock]
+        found = self.severities.get(severity)
+        return found.targets.get(clock) if found else None
+
+    def calendar_for(self, tier: str, region: str | None) -> Calendar | None:
+        found = self.tiers.get(tier)
+        if found is None:
+            return None
+        return self.calendars.get(found.calendar_for(region))
+
+    def team_of(self, handle: str) -> str | None:
+        person = self.people.get(handle)
+        return person.team if person else None
+
+
+def load_policy(root: Path, schemas: SchemaStore) -> tuple[Policy, list[Finding]]:
+    """Read every policy file under root/policy; return the model and every problem found."""
+    policy = Policy(root=root)
+    findings: list[Finding] = []
+    for kind, required in POLICY_KINDS.items():
+        path = root / "policy" / f"{kind}.yaml"
+        shown = policy.file(kind)
+        if not path.is_file():
+            if required:
+                findings.append(
+                    Finding(
+                        file=shown,
+                        rule="policy/missing",
+                        message=f"missing policy file; create {shown} "
+                        f"(see schema/{kind}.schema.json)",
+                    )
+                )
+            policy.broken.add(kind)
+            continue
+        try:
+            text = read(path, shown)
+            document = load(text, shown)
+        except ParseError as exc:
+            findings.append(exc.as_finding())
+            policy.broken.add(kind)
+            continue
+        policy.texts[kind] = text
+        if not isinstance(document, dict):
+            findings.append(
+                Finding(
+                    file=shown,
+                    line=1,
+                    column=1,
+                    rule="schema/type",
+                    message=f"expected a mapping of keys, found {type(document).__name__}",
+                )
+            )
+            policy.broken.add(kind)
+            continue
+        try:
+            errors = schemas.get(kind).errors(document, shown)
+        except PolicyError as exc:
+            findings.append(exc.as_finding())
+            policy.broken.add(kind)
+            continue
+        if errors:
+            findings.extend(locate_findings(errors, text))
+            policy.broken.add(kind)
+            continue
+        policy.documents[kind] = document
+        try:
+            _BUILDERS[kind](policy, document)
+        except PolicyError as exc:
+            findings.extend(locate_findings([exc.as_finding()], text))
+            policy.broken.add(kind)
+    return policy, findings
+
+
+def locate_findings(findings: list[Finding], text: str) -> list[Finding]:
+    """Fill in line and column from each finding's JSON pointer (one parse of the text)."""
+    from dataclasses import replace
+
+    from .yamlio import compose_quiet, locate_in
+
+    node = compose_quiet(text)
+    located = []
+    for finding in findings:
+        if finding.line or (node is None and not finding.pointer):
+            located.append(finding)
+            continue
+        on_key = finding.rule in ("schema/unknown-key", "duplicate-key")
+        line, column = locate_in(node, finding.pointer, key=on_key) if node else (1, 1)
+        located.append(replace(finding, line=line, column=column))
+    return located
+
+
+def _durations(targets: Mapping[str, Any], pointer: str) -> dict[str, int]:
+    result = {}
+    for clock, text in targets.items():
+        if clock not in CLOCKS:
+            continue
+        try:
+            result[clock] = parse_duration(text)
+        except ValueError as exc:
+            raise PolicyError(str(exc), pointer=f"{pointer}/{clock}", rule="duration") from None
+    return result
+
+
+def _severity(policy: Policy, document: Mapping[str, Any]) -> None:
+    policy.at_risk_ratio = float(document.get("at_risk_ratio", 0.75))
+    for index, entry in enumerate(document["levels"]):
+        targets = _durations(entry.get("targets", {}), f"/levels/{index}/targets")
+        policy.severities[entry["id"]] = Severity(
+            entry["id"], entry.get("name", entry["id"]), entry.get("summary", ""), targets, entry
+        )
+
+
+def _matrix(policy: Policy, document: Mapping[str, Any]) -> None:
+    policy.id_prefix = document.get("id_prefix", "ESC")
+    for entry in document.get("tiers", []):
+        policy.tiers[entry["id"]] = Tier(
+            entry["id"],
+            entry.get("name", entry["id"]),
+            entry["calendar"],
+            entry.get("region_calendars", {}),
+            entry,
+        )
+    for index, entry in enumerate(document.get("targets", [])):
+        policy.target_rules.append(
+            TargetRule(
+                entry.get("severity"), entry.get("tier"), _durations(entry, f"/targets/{index}")
+            )
+        )
+    for rank, entry in enumerate(document.get("levels", [])):
+        policy.levels[entry["id"]] = Level(entry["id"], entry.get("name", entry["id"]), rank, entry)
+    for entry in document.get("categories", []):
+        policy.categories[entry["id"]] = Category(
+            entry["id"], entry.get("name", entry["id"]), entry.get("teams", {}), entry
+        )
+    for index, entry in enumerate(document.get("triggers", [])):
+        when = entry.get("when", {})
+        if "unresolved_for" in when:
+            _durations({"resolve": when["unresolved_for"]}, f"/triggers/{index}/when")
+        policy.triggers.append(entry)
+    policy.remedies = list(document.get("remedies", []))
+
+
+def _scoring(policy: Policy, document: Mapping[str, Any]) -> None:
+    policy.scoring = document
+
+
+def _calendars(policy: Policy, document: Mapping[str, Any]) -> None:
+    zone = document.get("default_timezone", "UTC")
+    try:
+        policy.default_timezone = ZoneInfo(zone)
+    except (ValueError, KeyError):
+        raise PolicyError(
+            f"unknown time zone {zone!r}; use an IANA name such as Europe/Berlin",
+            pointer="/default_timezone",
+            rule="timezone",
+        ) from None
+    problems = []
+    for index, entry in enumerate(document.get("calendars", [])):
+        try:
+            calendar = calendar_from_policy(
+                entry, path=policy.file("calendars"), pointer=f"/calendars/{index}"
+            )
+        except PolicyError as exc:
+            problems.append(exc)
+            continue
+        policy.calendars[calendar.id] = calendar
+    if problems:
+        # report the first; the others surface once it is fixed (rare: calendars are few)
+        raise problems[0]
+
+
+def _roster(policy: Policy, document: Mapping[str, Any]) -> None:
+    for entry in document.get("people", []):
+        policy.people[entry["handle"]] = Person(
+            entry["handle"],
+            entry.get("name", entry["handle"]),
+            entry.get("team", ""),
+            entry.get("timezone", "UTC"),
+            entry,
+        )
+    for entry in document.get("teams", []):
+        policy.teams[entry["id"]] = Team(
+            entry["id"], entry.get("name", entry["id"]), entry.get("level"), entry
+        )
+    policy.rotations = list(document.get("rotations", []))
+
+
+def _publishing(policy: Policy, document: Mapping[str, Any]) -> None:
+    policy.publishing = document
+
+
+def _volumes(policy: Policy, document: Mapping[str, Any]) -> None:
+    policy.volumes = dict(document.get("tickets", {}))
+
+
+_BUILDERS = {
+    "severity": _severity,
+    "matrix": _matrix,
+    "scoring": _scoring,
+    "calendars": _calendars,
+    "roster": _roster,
+    "publishing": _publishing,
+    "volumes": _volumes,
+}

@@ -1,0 +1,333 @@
+"""The repository: policy and every record, loaded once, from which everything is derived.
+
+Reading is the expensive part of every command, so it is done here and only here:
+records are parsed and schema-checked file by file (in parallel when there are many), and
+each result is kept in a parse cache keyed by the file's content hash, outside the tracked
+tree. A second run over unchanged files reads bytes and hashes them, nothing more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import EscalateError, Finding, ParseError
+from .policy import Policy, load_policy, locate_findings
+from .records import Escalation
+from .schema import SchemaStore
+from .yamlio import MAX_BYTES, decode, load
+
+RECORD_FILE = "escalation.yaml"
+POSTMORTEM_FILE = "postmortem.md"
+PARALLEL_THRESHOLD = 400  # below this many files to parse, a process pool costs more than it saves
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest directory at or above start that holds policy/."""
+    for candidate in (start, *start.parents):
+        if (candidate / "policy").is_dir():
+            return candidate
+    return None
+
+
+@dataclass
+class SourceFile:
+    """One record or postmortem file: its parsed data and its own (non cross-file) findings."""
+
+    path: str  # repo-relative, POSIX separators
+    kind: str  # "escalation" or "postmortem"
+    digest: str
+    data: Any  # None when the file could not be parsed
+    findings: list[Finding]
+    body_line: int = 0  # postmortems: the line where the Markdown body starts
+
+    @property
+    def valid(self) -> bool:
+        return self.data is not None and not any(f.severity == "error" for f in self.findings)
+
+
+# --- reading one file --------------------------------------------------------------------
+
+
+def split_front_matter(text: str, path: str) -> tuple[str, int]:
+    """The YAML front matter of a Markdown file and the line its body starts on."""
+    normalized = text.replace("\r\n", "\n")
+    if not normalized.startswith("---\n"):
+        raise ParseError(
+            "a postmortem starts with YAML front matter between two '---' lines",
+            path=path,
+            line=1,
+            column=1,
+            rule="front-matter",
+        )
+    end = normalized.find("\n---\n", 3)
+    if end < 0 and normalized.endswith("\n---"):
+        end = len(normalized) - 4
+    if end < 0:
+        raise ParseError(
+            "the front matter is not closed; add a line '---' after it",
+            path=path,
+            line=1,
+            column=1,
+            rule="front-matter",
+        )
+    # Keep the opening line as an empty line so YAML line numbers are file line numbers.
+    front = "\n" + normalized[4 : end + 1]
+    return front, front.count("\n") + 2
+
+
+def parse_source(raw: bytes, path: str, kind: str, schemas: SchemaStore) -> SourceFile:
+    """Parse and schema-check one file; every problem is a finding, never an exception."""
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    body_line = 0
+    try:
+        if len(raw) > MAX_BYTES:
+            raise ParseError(
+                f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; split it",
+                path=path,
+                rule="size",
+            )
+        text = decode(raw, path)
+        source = text
+        if kind == "postmortem":
+            source, body_line = split_front_matter(text, path)
+        data = load(source, path)
+    except ParseError as exc:
+        return SourceFile(path, kind, digest, None, [exc.as_finding()])
+    what = "an escalation record" if kind == "escalation" else "postmortem front matter"
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else f"a {type(data).__name__}"
+        finding = Finding(
+            file=path,
+            line=1,
+            column=1,
+            rule="schema/type",
+            message=f"{what} must be a mapping of keys (id: …, title: …), found {found}",
+        )
+        return SourceFile(path, kind, digest, None, [finding], body_line)
+    errors = schemas.get(kind).errors(data, path)
+    if errors:
+        errors = locate_findings(errors, source)
+    return SourceFile(path, kind, digest, data, errors, body_line)
+
+
+# --- the parse cache -----------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    configured = os.environ.get("ESCALATE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "escalate"
+
+
+def _finding_tuple(finding: Finding) -> tuple[Any, ...]:
+    return (
+        finding.file,
+        finding.line,
+        finding.column,
+        finding.pointer,
+        finding.rule,
+        finding.message,
+        finding.severity,
+    )
+
+
+class ParseCache:
+    """Parsed files by content hash, in one marshal file per repository.
+
+    The salt holds the tool version and the schemas' digests, so a new release or an edited
+    schema empties the cache. It is never inside the work tree.
+    """
+
+    def __init__(self, root: Path, salt: str) -> None:
+        key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+        self.path = cache_dir() / f"parse-{key}.marshal"
+        self.salt = salt
+        self.entries: dict[str, tuple[Any, ...]] = {}
+        self.dirty = False
+        try:
+            with open(self.path, "rb") as handle:
+                stored = marshal.load(handle)
+            if stored.get("salt") == salt:
+                self.entries = stored["entries"]
+        except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+            self.entries = {}
+
+    def get(self, path: str, digest: str) -> SourceFile | None:
+        entry = self.entries.get(path)
+        if entry is None or entry[0] != digest:
+            return None
+        _, kind, data, findings, body_line = entry
+        return SourceFile(path, kind, digest, data, [Finding(*f) for f in findings], body_line)
+
+    def put(self, source: SourceFile) -> None:
+        self.entries[source.path] = (
+            source.digest,
+            source.kind,
+            source.data,
+            [_finding_tuple(f) for f in source.findings],
+            source.body_line,
+        )
+        self.dirty = True
+
+    def prune(self, keep: Iterable[str]) -> None:
+        wanted = set(keep)
+        for path in list(self.entries):
+            if path not in wanted:
+                del self.entries[path]
+                self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            blob = marshal.dumps({"salt": self.salt, "entries": self.entries})
+            temp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            temp.write_bytes(blob)
+            os.replace(temp, self.path)
+        except (OSError, ValueError):
+            pass  # a cache that cannot be written only costs speed next time
+
+
+# --- parallel parsing ------------------------------------------------------------------------
+
+_WORKER_SCHEMAS: SchemaStore | None = None
+
+
+def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
+    assert _WORKER_SCHEMAS is not None
+    results = []
+    for absolute, relative, kind in batch:
+        with open(absolute, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+        results.append(parse_source(raw, relative, kind, _WORKER_SCHEMAS))
+    return results
+
+
+def _parse_many(
+    todo: list[tuple[str, str, str]], schemas: SchemaStore, jobs: int
+) -> list[SourceFile]:
+    global _WORKER_SCHEMAS
+    _WORKER_SCHEMAS = schemas
+    for kind in {kind for _, _, kind in todo}:
+        schemas.get(kind).fast  # noqa: B018 - compile once, before the workers fork
+    if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD or sys.platform == "win32":
+        return _parse_batch(todo)
+    import multiprocessing
+
+    size = max(1, len(todo) // (jobs * 4))
+    batches = [todo[start : start + size] for start in range(0, len(todo), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        return [source for result in pool.map(_parse_batch, batches) for source in result]
+
+
+# --- the repository ------------------------------------------------------------------------
+
+
+@dataclass
+class Repo:
+    root: Path
+    schemas: SchemaStore
+    policy: Policy
+    policy_findings: list[Finding]
+    sources: list[SourceFile] = field(default_factory=list)
+    escalations: dict[str, Escalation] = field(default_factory=dict)
+    postmortems: dict[str, SourceFile] = field(default_factory=dict)  # by escalation id
+
+    @classmethod
+    def load(cls, root: Path, *, use_cache: bool = True, jobs: int | None = None) -> Repo:
+        """Load policy and every record under root (the directory holding policy/)."""
+        root = root.resolve()
+        if not (root / "policy").is_dir():
+            raise EscalateError(
+                f"{root} has no policy/ directory; run inside a playbook repository "
+                "or pass --repo DIR (escalate init DIR creates one)",
+                rule="repo",
+            )
+        schemas = SchemaStore(root)
+        policy, policy_findings = load_policy(root, schemas)
+        repo = cls(root, schemas, policy, policy_findings)
+        repo.sources = repo._read_sources(use_cache, jobs or os.cpu_count() or 1)
+        for source in repo.sources:
+            if not source.valid:
+                continue
+            if source.kind == "escalation":
+                escalation = Escalation.from_data(source.path, source.data)
+                repo.escalations.setdefault(escalation.id, escalation)
+            else:
+                repo.postmortems.setdefault(str(source.data["id"]), source)
+        return repo
+
+    def discover(self) -> list[tuple[str, str, str]]:
+        """(absolute path, repo-relative path, kind) of every record and postmortem."""
+        found = []
+        incidents = self.root / "incidents"
+        if not incidents.is_dir():
+            return []
+        for year in sorted(os.scandir(incidents), key=lambda entry: entry.name):
+            if not year.is_dir():
+                continue
+            for case in sorted(os.scandir(year.path), key=lambda entry: entry.name):
+                if not case.is_dir():
+                    continue
+                for name, kind in ((RECORD_FILE, "escalation"), (POSTMORTEM_FILE, "postmortem")):
+                    absolute = os.path.join(case.path, name)
+                    if os.path.isfile(absolute):
+                        found.append((absolute, f"incidents/{year.name}/{case.name}/{name}", kind))
+        return found
+
+    def _read_sources(self, use_cache: bool, jobs: int) -> list[SourceFile]:
+        files = self.discover()
+        cache = None
+        if use_cache:
+            salt = f"{__version__}|{sys.version_info[:2]}|" + self.schemas.digest(
+                ("escalation", "postmortem")
+            )
+            cache = ParseCache(self.root, salt)
+        results: dict[str, SourceFile] = {}
+        todo = []
+        for absolute, relative, kind in files:
+            if cache is None:
+                todo.append((absolute, relative, kind))
+                continue
+            with open(absolute, "rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+            hit = cache.get(relative, hashlib.blake2b(raw, digest_size=16).hexdigest())
+            if hit is None:
+                todo.append((absolute, relative, kind))
+            else:
+                results[relative] = hit
+        for source in _parse_many(todo, self.schemas, jobs):
+            results[source.path] = source
+            if cache is not None:
+                cache.put(source)
+        if cache is not None:
+            cache.prune(results)
+            cache.save()
+        return [results[relative] for _, relative, _ in files]
+
+    def escalation(self, escalation_id: str) -> Escalation:
+        """The record with this ID, or a RecordError saying which IDs are close."""
+        from .errors import RecordError
+        from .schema import suggest
+
+        found = self.escalations.get(escalation_id)
+        if found is None:
+            hint = suggest(escalation_id, self.escalations) or "; `escalate status` lists them"
+            raise RecordError(f"no escalation {escalation_id!r}{hint}", rule="unknown-id")
+        return found
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.root).as_posix()

@@ -1,0 +1,418 @@
+"""The one home of YAML: a fast, safe loader with locations, and atomic writes.
+
+Loading goes through libyaml's C composer with PyYAML's *base* resolver, then a small
+constructor of our own. That gives us three things the stock `CSafeLoader` does not:
+
+* YAML 1.2 core-schema scalars: `NO`, `on` and `17:00` stay strings (YAML 1.1 would make
+  them `False`, `True` and 1020) and timestamps stay strings, so JSON Schema's `date-time`
+  format checks what people wrote;
+* duplicate mapping keys, foreign tags and alias bombs are errors with a line and column;
+* about twice the speed, because plain scalars are resolved by a few string tests rather
+  than by a regular expression per implicit type.
+
+Locations are not kept on the fast path: `locate()` re-composes a failing file and finds
+the line and column of a JSON pointer, which costs nothing for the files that are valid.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import ParseError
+
+try:  # libyaml is the fast path; the pure-Python parser is a correct fallback.
+    from yaml import CBaseLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import BaseLoader as _BaseLoader  # type: ignore[assignment]
+
+# Bounds that keep hostile input from exhausting the machine. libyaml's parser recurses
+# once per nesting level and crashes the process (a segmentation fault, not an exception)
+# at a few tens of thousands of levels, so nesting is measured before libyaml sees the text.
+MAX_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # after alias expansion: what a consumer walking the data would visit
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_INT_RE = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT_RE = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_SPECIAL_FLOATS = {
+    ".inf": float("inf"), ".Inf": float("inf"), ".INF": float("inf"),
+    "+.inf": float("inf"), "+.Inf": float("inf"), "+.INF": float("inf"),
+    "-.inf": float("-inf"), "-.Inf": float("-inf"), "-.INF": float("-inf"),
+    ".nan": float("nan"), ".NaN": float("nan"), ".NAN": float("nan"),
+}  # fmt: skip
+# The first characters a plain scalar can have if it is anything but a string.
+_NON_STRING_START = frozenset("0123456789+-.~nNtTfF")
+
+
+def decode(raw: bytes, path: str) -> str:
+    """Bytes to text: UTF-8 only, a byte-order mark tolerated, a bad byte located."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ParseError(
+            f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
+            path=path,
+            line=line,
+            column=column,
+            rule="encoding",
+        ) from None
+
+
+def read(path: str | Path, display: str | None = None) -> str:
+    """Read a YAML or Markdown file as text, with the checks every file gets."""
+    shown = display or str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ParseError(f"cannot read: {exc.strerror}", path=shown, rule="io") from None
+    if len(raw) > MAX_BYTES:
+        raise ParseError(
+            f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB; split it",
+            path=shown,
+            rule="size",
+        )
+    return decode(raw, shown)
+
+
+def _check_nesting(text: str, path: str) -> None:
+    """Refuse flow collections nested deeper than MAX_DEPTH before libyaml parses them.
+
+    Block nesting needs indentation, so a file within MAX_BYTES cannot nest deep enough in
+    block style to hurt; flow brackets can, at one byte per level. The scan skips quoted
+    strings and comments so that brackets inside text do not count.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    line = 1
+    line_start = 0
+    quote = ""
+    in_comment = False
+    previous = "\n"
+    for index, char in enumerate(text):
+        if char == "\n":
+            line += 1
+            line_start = index + 1
+            in_comment = False
+            previous = char
+            continue
+        if in_comment:
+            continue
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char == "#" and previous in " \t\n":
+            in_comment = True
+        elif char in "\"'" and previous in " \t\n[{,:":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ParseError(
+                    f"collections nested deeper than {MAX_DEPTH} levels; flatten the data",
+                    path=path,
+                    line=line,
+                    column=index - line_start + 1,
+                    rule="depth",
+                )
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        previous = char
+
+
+def _mark_error(exc: yaml.MarkedYAMLError, text: str, path: str) -> ParseError:
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "invalid YAML"
+    hint = ""
+    line_text = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
+    if "\t" in line_text[: len(line_text) - len(line_text.lstrip())]:
+        hint = "; indent with spaces, not tabs"
+    elif "mapping values are not allowed" in problem:
+        hint = "; quote the value if it contains ': '"
+    elif "could not find expected ':'" in problem:
+        hint = "; a key needs a ':' after it (or quote the text)"
+    return ParseError(
+        f"invalid YAML: {problem}{hint}",
+        path=path,
+        line=mark.line + 1 if mark else 0,
+        column=mark.column + 1 if mark else 0,
+        rule="yaml",
+    )
+
+
+def compose(text: str, path: str) -> Node | None:
+    """Parse text into a node tree (with marks); ParseError on anything that is not YAML."""
+    _check_nesting(text, path)
+    loader = _BaseLoader(text)
+    try:
+        return loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        raise _mark_error(exc, text, path) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - libyaml reports marks for all we know
+        raise ParseError(f"invalid YAML: {exc}", path=path, rule="yaml") from None
+    except RecursionError:
+        raise ParseError(
+            "YAML nested too deeply; flatten the data", path=path, rule="depth"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def _node_error(node: Node, path: str, message: str, rule: str) -> ParseError:
+    return ParseError(
+        message,
+        path=path,
+        line=node.start_mark.line + 1,
+        column=node.start_mark.column + 1,
+        rule=rule,
+    )
+
+
+class _Constructor:
+    """Nodes to plain Python data (dict, list, str, int, float, bool, None)."""
+
+    __slots__ = ("expanded", "memo", "path")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.expanded = 0
+        # Aliased nodes are built once; their expanded size is still charged at each use,
+        # because that is what anything walking the result (a schema validator) will pay.
+        self.memo: dict[int, tuple[Any, int]] = {}
+
+    def build(self, node: Node, depth: int = 0) -> Any:
+        value, _ = self._build(node, depth)
+        return value
+
+    def _charge(self, size: int, node: Node) -> None:
+        self.expanded += size
+        if self.expanded > MAX_NODES:
+            raise _node_error(
+                node,
+                self.path,
+                f"aliases expand to more than {MAX_NODES:,} values; remove the anchors",
+                "alias-bomb",
+            )
+
+    def _build(self, node: Node, depth: int) -> tuple[Any, int]:
+        key = id(node)
+        seen = self.memo.get(key)
+        if seen is not None:
+            self._charge(seen[1], node)
+            return seen
+        if depth > MAX_DEPTH:
+            raise _node_error(
+                node, self.path, f"nested deeper than {MAX_DEPTH} levels; flatten the data", "depth"
+            )
+        if isinstance(node, ScalarNode):
+            result: tuple[Any, int] = (self._scalar(node), 1)
+            self._charge(1, node)
+        elif isinstance(node, MappingNode):
+            result = self._mapping(node, depth)
+        else:
+            assert isinstance(node, SequenceNode)
+            result = self._sequence(node, depth)
+        self.memo[key] = result
+        return result
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        value: str = node.value
+        tag = node.tag
+        if tag == _STR:
+            # libyaml marks a plain scalar with style '' and the Python parser with None;
+            # quoted and block scalars are always strings.
+            if node.style or not value or value[0] not in _NON_STRING_START:
+                if not value and not node.style:
+                    return None
+                return value
+            return _resolve_plain(value)
+        if tag == _INT:
+            try:
+                return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
+            except ValueError:
+                raise _node_error(
+                    node, self.path, f"!!int {value!r} is not an integer", "tag"
+                ) from None
+        if tag == _FLOAT:
+            try:
+                return float(value)
+            except ValueError:
+                raise _node_error(
+                    node, self.path, f"!!float {value!r} is not a number", "tag"
+                ) from None
+        if tag == _BOOL and value in _BOOLS:
+            return _BOOLS[value]
+        if tag == _NULL and value in _NULLS:
+            return None
+        raise _node_error(node, self.path, f"the tag {tag} is not allowed here; remove it", "tag")
+
+    def _mapping(self, node: MappingNode, depth: int) -> tuple[dict[Any, Any], int]:
+        if node.tag != _MAP:
+            raise _node_error(node, self.path, f"the tag {node.tag} is not allowed here", "tag")
+        result: dict[Any, Any] = {}
+        size = 1
+        self._charge(1, node)
+        for key_node, value_node in node.value:
+            if type(key_node) is not ScalarNode:
+                raise _node_error(key_node, self.path, "a mapping key must be a plain value", "key")
+            key = self._scalar(key_node)
+            if key == "<<" and not key_node.style:
+                raise _node_error(
+                    key_node,
+                    self.path,
+                    "merge keys (<<) are not supported; write the keys out",
+                    "merge-key",
+                )
+            if not isinstance(key, str):
+                key = key_node.value  # keys are names: `1:` and `yes:` mean the text
+            if key in result:
+                raise _node_error(
+                    key_node,
+                    self.path,
+                    f"duplicate key {key!r}; a key may appear once in a mapping",
+                    "duplicate-key",
+                )
+            value, child = self._build(value_node, depth + 1)
+            result[key] = value
+            size += child + 1
+        return result, size
+
+    def _sequence(self, node: SequenceNode, depth: int) -> tuple[list[Any], int]:
+        if node.tag != _SEQ:
+            raise _node_error(node, self.path, f"the tag {node.tag} is not allowed here", "tag")
+        self._charge(1, node)
+        items = []
+        size = 1
+        for child in node.value:
+            value, child_size = self._build(child, depth + 1)
+            items.append(value)
+            size += child_size
+        return items, size
+
+
+def _resolve_plain(value: str) -> Any:
+    if value in _NULLS:
+        return None
+    if value in _BOOLS:
+        return _BOOLS[value]
+    if _INT_RE.fullmatch(value):
+        return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
+    if _FLOAT_RE.fullmatch(value):
+        return float(value)
+    special = _SPECIAL_FLOATS.get(value)
+    if special is not None:
+        return special
+    return value
+
+
+def load(text: str, path: str) -> Any:
+    """Parse one YAML document into plain data; an empty document is None."""
+    node = compose(text, path)
+    if node is None:
+        return None
+    return _Constructor(path).build(node)
+
+
+def load_file(path: str | Path, display: str | None = None) -> Any:
+    shown = display or str(path)
+    return load(read(path, shown), shown)
+
+
+# --- locations ---------------------------------------------------------------------------
+
+
+def _escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(parts: Iterator[Any] | list[Any] | tuple[Any, ...]) -> str:
+    """A JSON pointer (RFC 6901) from path parts."""
+    return "".join("/" + _escape(str(part)) for part in parts)
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def compose_quiet(text: str) -> Node | None:
+    """The node tree of text for locating findings; None if it is empty or not YAML."""
+    try:
+        return compose(text, "")
+    except ParseError:
+        return None
+
+
+def locate_in(root: Node, json_pointer: str, *, key: bool = False) -> tuple[int, int]:
+    """Line and column (1-based) of the value at a JSON pointer, or of its key with `key`.
+
+    When the pointer goes further than the data (a missing key), the nearest existing
+    parent is located, which is where the fix goes.
+    """
+    where: Node = root
+    parts = [_unescape(p) for p in json_pointer.split("/")[1:]] if json_pointer else []
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if isinstance(where, MappingNode):
+            for key_node, value_node in where.value:
+                if isinstance(key_node, ScalarNode) and key_node.value == part:
+                    where = key_node if (last and key) else value_node
+                    break
+            else:
+                break
+        elif isinstance(where, SequenceNode) and part.isdigit() and int(part) < len(where.value):
+            where = where.value[int(part)]
+        else:
+            break
+    return (where.start_mark.line + 1, where.start_mark.column + 1)
+
+
+def locate(text: str, json_pointer: str, *, key: bool = False) -> tuple[int, int]:
+    """Line and column of a JSON pointer in text; (0, 0) when the text is not YAML."""
+    root = compose_quiet(text)
+    if root is None:
+        return (0, 0) if text.strip() else (1, 1)
+    return locate_in(root, json_pointer, key=key)
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def atomic_write(path: str | Path, text: str) -> None:
+    """Replace a file's content all at once: a crash leaves the old file or the new one."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
