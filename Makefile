@@ -22,9 +22,11 @@ site: validate
 serve: validate
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
+PY_DIRS := $(wildcard tools tests benchmarks)
+
 lint: $(STAMP)
-	$(BIN)/ruff check tools tests benchmarks
-	$(BIN)/ruff format --check tools tests benchmarks
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
