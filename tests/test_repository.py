@@ -29,9 +29,7 @@ def test_every_yaml_file_names_its_schema(path: Path) -> None:
     assert target.name == f"{kind}.schema.json"
 
 
-@pytest.mark.parametrize(
-    "path", sorted(ROOT.glob("schema/*.schema.json")), ids=lambda p: p.name
-)
+@pytest.mark.parametrize("path", sorted(ROOT.glob("schema/*.schema.json")), ids=lambda p: p.name)
 def test_schemas_are_valid_draft_2020_12(path: Path) -> None:
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["$schema"] == "https://json-schema.org/draft/2020-12/schema"
