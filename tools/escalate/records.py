@@ -172,6 +172,9 @@ def _apply(state: State, event: Event, acked: bool) -> bool:
     elif kind == "escalated":
         state.level = raw["level"]
         state.levels.append((at, state.level))
+        if "to" in raw:  # a hand-off to a named person at the new level
+            state.owner = raw["to"]
+            state.owners.append((at, state.owner))
     elif kind == "reclassified":
         state.severity = raw["severity"]
         state.severities.append((at, state.severity))
