@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from .common import Context, run_guarded
+from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
 from .reports import show, status
 from .validate import validate
 
@@ -38,6 +39,8 @@ def cli(ctx: click.Context, repo_dir: str | None, no_cache: bool, traceback: boo
 cli.add_command(validate)
 cli.add_command(show)
 cli.add_command(status)
+for _command in LIFECYCLE_COMMANDS:
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
