@@ -16,6 +16,7 @@ from .common import Context, run_guarded
 from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
 from .reports import show, status
 from .validate import validate
+from .watch import watch
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -41,6 +42,7 @@ cli.add_command(show)
 cli.add_command(status)
 for _command in LIFECYCLE_COMMANDS:
     cli.add_command(_command)
+cli.add_command(watch)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
