@@ -223,15 +223,12 @@ class Scrubber:
     @property
     def pattern(self) -> re.Pattern[str] | None:
         if self._pattern is None and (self.texts or self.numbers):
-            alternatives = [
-                rf"(?<!\w){re.escape(text)}(?!\w)"
-                for text in sorted(self.texts, key=len, reverse=True)
-            ]
-            for number in sorted(self.numbers, reverse=True):
-                alternatives.extend(
-                    rf"(?<![\d.,]){re.escape(variant)}(?![\d]|[.,]\d)"
-                    for variant in _number_variants(number)
-                )
+            alternatives = []
+            if self.texts:
+                alternatives.append(rf"(?<!\w){_trie_pattern(self.texts)}(?!\w)")
+            if self.numbers:
+                variants = {v for number in self.numbers for v in _number_variants(number)}
+                alternatives.append(rf"(?<![\d.,]){_trie_pattern(variants)}(?![\d]|[.,]\d)")
             self._pattern = re.compile("|".join(alternatives))
         return self._pattern
 
@@ -250,6 +247,31 @@ class Scrubber:
         if isinstance(value, list | tuple):
             return [self.scrub(child) for child in value]
         return value
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regular expression matching any of the words, factored by common prefixes.
+
+    A flat alternation of a few hundred names is tried name by name at every position; the
+    factored form decides on the first character, which keeps scrubbing a site cheap.
+    """
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        # Longest match first: an optional tail is tried before stopping here.
+        return f"(?:{body})?" if ends else body
+
+    return build(trie)
 
 
 def _text_variants(text: str, key: str) -> set[str]:

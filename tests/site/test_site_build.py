@@ -1,0 +1,455 @@
+"""The built playbook site: pages, links, the status board, policy pages, escaping, profiles."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hostile_record import CONTACT, CUSTOMER, IMG, JINJA, JS_LINK, RAW, SCRIPT, TITLE
+from hostile_record import ID as HOSTILE_ID
+from sitehtml import internal_targets, normalize, parse, readable_corpus, rows_with
+
+from conftest import CHANGED_TARGET, NOW, ROOT, Build, build, scratch_copy
+from escalate.duration import parse_duration
+from escalate.records import ACTIVE_STATUSES
+from escalate.repo import Repo
+from escalate.rotation import on_call
+from escalate.scoring import score
+
+pytestmark = pytest.mark.site
+
+AT = datetime.fromisoformat(NOW.replace("Z", "+00:00"))
+GENERATED = [
+    "status/index.html",
+    "escalations/index.html",
+    "escalations/tags/index.html",
+    "learnings/index.html",
+    "metrics/index.html",
+    "policy/index.html",
+    "policy/severity/index.html",
+    "policy/matrix/index.html",
+    "policy/scoring/index.html",
+    "policy/calendars/index.html",
+    "policy/oncall/index.html",
+]
+
+
+def page(build: Build, path: str) -> Path:
+    found = build.site / path
+    assert found.is_file(), f"{path} was not built"
+    return found
+
+
+def html_files(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+@pytest.fixture(scope="session")
+def repo() -> Repo:
+    return Repo.load(ROOT, use_cache=False)
+
+
+# --- pages and links ---------------------------------------------------------------------------
+
+
+def test_every_record_has_a_page(repo_site: Build, repo: Repo) -> None:
+    assert len(repo.escalations) >= 30
+    for escalation_id, escalation in repo.escalations.items():
+        built = parse(page(repo_site, f"escalations/{escalation_id}/index.html"))
+        assert escalation_id in built.text
+        assert normalize(escalation.title) in built.text
+
+
+def test_generated_index_pages_exist_and_reach_every_record(repo_site: Build, repo: Repo) -> None:
+    for path in GENERATED:
+        page(repo_site, path)
+    index = parse(page(repo_site, "escalations/index.html"))
+    hrefs = {element.attrs.get("href") for element in index.find("a")}
+    for escalation_id in repo.escalations:
+        assert f"{escalation_id}/" in hrefs
+
+
+def test_every_internal_link_resolves(repo_site: Build) -> None:
+    broken = []
+    ids: dict[Path, set[str]] = {}
+    for path in html_files(repo_site.site):
+        for href, target, fragment in internal_targets(repo_site.site, parse(path)):
+            if not target.is_file():
+                broken.append(f"{path.relative_to(repo_site.site)}: {href}")
+                continue
+            if fragment and target.suffix == ".html":
+                if target not in ids:
+                    ids[target] = {e.attrs["id"] for e in parse(target).elements if "id" in e.attrs}
+                if fragment not in ids[target]:
+                    broken.append(f"{path.relative_to(repo_site.site)}: {href} (no #{fragment})")
+    assert not broken, "\n".join(broken[:40])
+
+
+def test_reference_page_links_reach_the_generated_pages(repo_site: Build) -> None:
+    reference = parse(page(repo_site, "reference/index.html"))
+    targets = {
+        href: target
+        for href, target, _ in internal_targets(repo_site.site, reference)
+        if href.startswith("../")
+        and href.split("/")[1] in {"policy", "status", "escalations", "learnings", "metrics"}
+    }
+    assert len(targets) >= 10
+    assert all(target.is_file() for target in targets.values()), targets
+
+
+# --- the status board ---------------------------------------------------------------------------
+
+
+def test_status_board_lists_the_active_escalations_by_urgency(repo_site: Build, repo: Repo) -> None:
+    from escalate import sla
+
+    expected = []
+    for escalation in repo.escalations.values():
+        if escalation.state.status not in ACTIVE_STATUSES or escalation.opened_at > AT:
+            continue
+        postmortem = repo.postmortems.get(escalation.id)
+        clocks = sla.clocks_for(
+            escalation,
+            repo.policy,
+            AT,
+            postmortem_status=postmortem.data["status"] if postmortem else None,
+        )
+        case = [c for c in clocks if not c.clock.startswith("action:") and c.clock != "postmortem"]
+        overdue = any(c.state == "overdue" for c in case)
+        deadlines = [c.deadline for c in case if c.live and c.state != "paused" and c.deadline]
+        nearest = min(deadlines, default=datetime.max.replace(tzinfo=AT.tzinfo))
+        key = (
+            escalation.drill,
+            not overdue,
+            -score(escalation, repo.policy).total,
+            nearest,
+            escalation.id,
+        )
+        expected.append((key, escalation.id))
+    expected_ids = [escalation_id for _, escalation_id in sorted(expected)]
+    assert expected_ids, "the repository should have open escalations at the test instant"
+    assert rows_with(page(repo_site, "status/index.html"), "data-id") == expected_ids
+
+
+def test_status_board_has_an_as_of_stamp_and_live_times(repo_site: Build) -> None:
+    status = parse(page(repo_site, "status/index.html"))
+    assert "As of 2026-11-22 13:00 CET" in status.text
+    assert status.find("div", data_asof="2026-11-22T12:00:00Z")
+    since = [e for e in status.elements if "data-since" in e.attrs]
+    deadlines = [e for e in status.elements if "data-deadline" in e.attrs]
+    assert len(since) > 3 and deadlines
+    for element in since + deadlines:
+        value = element.attrs.get("data-since") or element.attrs["data-deadline"]
+        assert datetime.fromisoformat(value.replace("Z", "+00:00")).tzinfo is not None
+    scripts = [e.attrs["src"] for e in status.find("script") if "src" in e.attrs]
+    assert any(src.endswith("assets/escalate/escalate.js") for src in scripts)
+    assert not any(src.startswith(("http:", "https:", "//")) for src in scripts), "no CDN"
+    script = (repo_site.site / "assets" / "escalate" / "escalate.js").read_text()
+    assert "data-since" in script and "data-deadline" in script
+
+
+# --- one escalation -----------------------------------------------------------------------------
+
+
+def test_escalation_page_shows_facts_score_clocks_timeline_and_postmortem(
+    repo_site: Build, repo: Repo
+) -> None:
+    escalation = repo.escalation("ESC-2026-0001")
+    built = parse(page(repo_site, "escalations/ESC-2026-0001/index.html"))
+    result = score(escalation, repo.policy)
+    assert f"score {result.total}" in built.text
+    for name in (
+        "Technical severity",
+        "Business impact",
+        "Customer tier",
+        "Revenue",
+        "Reputational risk",
+    ):
+        assert name in built.text
+    assert "Nordlicht Mode GmbH" in built.text  # internal profile: everything
+    assert "acknowledge" in built.text and "resolve" in built.text
+    assert built.text.count("customer update by") == 3
+    assert "The TLS certificate on PayLane" in built.text  # postmortem front matter
+    assert "Measure the step the customer cares about" in built.text  # postmortem body
+    related = {e.attrs.get("href") for e in built.find("a")}
+    assert "../ESC-2026-0011/" in related  # repeated by ESC-2026-0011
+
+
+def test_escalation_pages_are_tagged(repo_site: Build) -> None:
+    tags = json.loads((repo_site.site / "tags.json").read_text())
+    text = json.dumps(tags)
+    for tag in ("severity: sev1", "tier: enterprise", "category: payments", "area: checkout"):
+        assert tag in text
+    listing = parse(page(repo_site, "escalations/tags/index.html"))
+    assert "severity: sev2" in listing.text and "ESC-2026-0001" in listing.text
+
+
+# --- policy pages -----------------------------------------------------------------------------
+
+
+def _targets(path: Path) -> dict[str, dict[str, int]]:
+    """Severity id -> clock -> seconds, read from the severity page's target tables."""
+    from html.parser import HTMLParser
+
+    found: dict[str, dict[str, int]] = {}
+
+    class Reader(HTMLParser):
+        level: str | None = None
+        clock: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            values = dict(attrs)
+            if tag == "h2" and values.get("id"):
+                self.level = values["id"]
+            if tag == "td" and values.get("data-clock"):
+                self.clock = values["data-clock"]
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "td":
+                self.clock = None
+
+        def handle_data(self, data: str) -> None:
+            if self.level and self.clock and data.strip() not in ("", "—"):
+                found.setdefault(self.level, {})[self.clock] = parse_duration(data.strip())
+
+    reader = Reader()
+    reader.feed(path.read_text(encoding="utf-8"))
+    return found
+
+
+def test_policy_pages_show_the_yaml(repo_site: Build, repo: Repo) -> None:
+    document = yaml.safe_load((ROOT / "policy" / "severity.yaml").read_text())
+    shown = _targets(page(repo_site, "policy/severity/index.html"))
+    for level in document["levels"]:
+        expected = {clock: parse_duration(text) for clock, text in level["targets"].items()}
+        assert shown[level["id"]] == expected, level["id"]
+
+    scoring = parse(page(repo_site, "policy/scoring/index.html")).text
+    for factor in yaml.safe_load((ROOT / "policy" / "scoring.yaml").read_text())["factors"]:
+        assert f"{factor['name']} · weight {factor['weight']}" in scoring
+    assert "Worked example" in scoring
+
+    matrix = parse(page(repo_site, "policy/matrix/index.html")).text
+    for tier in repo.policy.tiers.values():
+        assert tier.name in matrix
+    for trigger in repo.policy.triggers:
+        assert trigger["id"] in matrix
+
+    calendars = parse(page(repo_site, "policy/calendars/index.html")).text
+    for calendar in yaml.safe_load((ROOT / "policy" / "calendars.yaml").read_text())["calendars"]:
+        assert calendar["timezone"] in calendars
+
+    oncall = page(repo_site, "policy/oncall/index.html")
+    rows = {e.attrs["data-rotation"] for e in parse(oncall).elements if "data-rotation" in e.attrs}
+    assert rows == {rotation["id"] for rotation in repo.policy.rotations}
+    html = oncall.read_text(encoding="utf-8")
+    for rotation in repo.policy.rotations:
+        handle = on_call(rotation, AT)
+        row = html[html.index(f'data-rotation="{rotation["id"]}"') :]
+        now_cell = row[
+            row.index('class="esc-oncall-now"') : row.index(
+                "</td>", row.index('class="esc-oncall-now"')
+            )
+        ]
+        assert f"<code>{handle}</code>" in now_cell, rotation["id"]
+
+
+def test_a_changed_policy_target_shows_after_a_rebuild(
+    repo_site: Build, hostile_site: Build
+) -> None:
+    level, clock, old, new = CHANGED_TARGET
+    before = _targets(page(repo_site, "policy/severity/index.html"))
+    after = _targets(page(hostile_site, "policy/severity/index.html"))
+    assert before[level][clock] == parse_duration(old)
+    assert after[level][clock] == parse_duration(new)
+
+
+# --- hostile text ---------------------------------------------------------------------------------
+
+
+def test_hostile_text_shows_as_text(hostile_site: Build) -> None:
+    built = parse(page(hostile_site, f"escalations/{HOSTILE_ID}/index.html"))
+    for text in (TITLE, CUSTOMER, CONTACT, SCRIPT, IMG, JS_LINK, JINJA, RAW):
+        assert normalize(text) in built.text, text
+    assert "{{ 7*7 }}" in built.text and "49" not in built.text.replace("ESC-2026-0999", "")
+    # the page title is the escaped title too
+    title = parse(page(hostile_site, f"escalations/{HOSTILE_ID}/index.html")).find("title")
+    assert title
+    raw_title = re.search(r"<title>(.*?)</title>", built.path.read_text(encoding="utf-8"), re.S)
+    assert raw_title and "<script" not in raw_title.group(1)
+    board = parse(page(hostile_site, "status/index.html"))
+    assert normalize(TITLE) in board.text
+
+
+def test_no_injected_markup_anywhere(hostile_site: Build, public_site: Build) -> None:
+    for build_ in (hostile_site, public_site):
+        for path in html_files(build_.site):
+            text = path.read_text(encoding="utf-8")
+            where = path.relative_to(build_.site)
+            assert "<script>alert" not in text, where
+            assert (
+                "onerror=" not in text and "onmouseover=" not in text and "onload=" not in text
+            ), where
+            for element in parse(path).elements:
+                for name, value in element.attrs.items():
+                    assert not name.startswith("on"), (where, element)
+                    if name in ("href", "src", "action", "formaction"):
+                        probe = re.sub(r"\s+", "", value).lower()
+                        assert not probe.startswith(("javascript:", "data:", "vbscript:")), (
+                            where,
+                            value,
+                        )
+                if element.tag in ("iframe", "object", "embed", "frame"):
+                    pytest.fail(f"{where}: a <{element.tag}> element from record text")
+        for path in build_.site.rglob("*.json"):
+            raw = path.read_text(encoding="utf-8")
+            assert "<script>alert" not in raw and "<img src=x" not in raw, path
+
+
+def test_hostile_markdown_in_a_postmortem_is_sanitised(hostile_site: Build) -> None:
+    path = page(hostile_site, f"escalations/{HOSTILE_ID}/index.html")
+    built = parse(path)
+    links = {e.attrs.get("href", "") for e in built.find("a")}
+    assert "https://example.com/safe" in links
+    assert "https://example.com/auto" in links
+    assert not [
+        href for href in links if "alert" in href and not href.startswith("https://example.com/")
+    ]
+    assert "<script>alert(1)</script>" in built.text  # the fenced code block and the table cell
+    # unsafe Markdown links lose their href and keep their text; raw HTML is shown as text
+    assert 'Body with link and <a href="javascript:alert(1)">raw</a> and' in built.text
+    assert '<div onclick="alert(1)">div</div>' in built.text
+    assert [
+        e.attrs
+        for e in built.find("a")
+        if e.attrs.get("href") is None and "nofollow" in e.attrs.get("rel", "")
+    ]
+
+
+# --- the public profile -------------------------------------------------------------------------
+
+STRUCTURAL = {"at", "by", "to", "event", "level", "severity", "reason", "channel", "type", "currency",
+              "granted_by", "approved_by", "id", "due", "done_at", "owner", "tier", "region"}  # fmt: skip
+
+
+def _hidden(value: Any, path: list[str], key: str = "") -> list[tuple[str, Any]]:
+    """(key, value) of what a publishing path selects: written independently of the code."""
+    if isinstance(value, list):
+        return [found for item in value for found in _hidden(item, path, key)]
+    if not path or not isinstance(value, dict):
+        return [(key, value)] if not path else []
+    match = re.fullmatch(r"([a-z_]+)(?:\[([a-z_]+)=([^\]]+)\])?", path[0])
+    assert match
+    name, sel_key, sel_value = match.groups()
+    if name not in value:
+        return []
+    child = value[name]
+    if sel_key:
+        child = [
+            item for item in child if isinstance(item, dict) and str(item.get(sel_key)) == sel_value
+        ]
+        if len(path) == 1:
+            return [(name, item) for item in child]
+    return _hidden(child, path[1:], name)
+
+
+def _leaves(value: Any, key: str) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in _leaves(v, k)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v, key)]
+    return [(key, value)]
+
+
+def test_public_profile_leaks_no_hidden_value(public_site: Build, hostile_repo: Path) -> None:
+    publishing = yaml.safe_load((hostile_repo / "policy" / "publishing.yaml").read_text())
+    hide = next(p["hide"] for p in publishing["profiles"] if p["id"] == "public")
+    roster = yaml.safe_load((hostile_repo / "policy" / "roster.yaml").read_text())
+    public_names = {p["handle"] for p in roster["people"]} | {p["name"] for p in roster["people"]}
+
+    corpora = {path: readable_corpus(path) for path in public_site.site.rglob("*") if path.is_file()
+               and path.suffix in (".html", ".json", ".xml", ".txt", ".js", ".css")}  # fmt: skip
+    strings: dict[str, str] = {}
+    numbers: dict[str, list[int]] = {}
+    for record_file in sorted(hostile_repo.glob("incidents/*/*/escalation.yaml")):
+        data = yaml.load(record_file.read_text(), Loader=yaml.BaseLoader)  # everything a string
+        for path in hide:
+            for key, value in _hidden(data, path.split(".")):
+                for leaf_key, leaf in _leaves(value, key):
+                    text = normalize(str(leaf)).strip()
+                    if leaf_key in STRUCTURAL or text in public_names or len(text) < 4:
+                        continue
+                    if re.fullmatch(r"\d+(\.\d+)?", text):
+                        numbers.setdefault(data["id"], []).append(int(float(text)))
+                    else:
+                        strings[text] = f"{data['id']} {path}"
+    assert len(strings) > 100  # the check below really covers the records
+    leaks = [f"{where}: {text!r} in {path.relative_to(public_site.site)}"
+             for text, where in strings.items() for path, corpus in corpora.items() if text in corpus]  # fmt: skip
+    assert not leaks, "\n".join(leaks[:20])
+
+    for escalation_id, values in numbers.items():
+        corpus = corpora[public_site.site / "escalations" / escalation_id / "index.html"]
+        for number in values:
+            for form in {str(number), f"{number:,}", f"{number:,}".replace(",", ".")}:
+                assert not re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", corpus), (
+                    escalation_id,
+                    form,
+                )
+
+    for escalation_page in (public_site.site / "escalations").glob("ESC-*/index.html"):
+        text = parse(escalation_page).text
+        for label in (
+            "Reported by",
+            "Customer contact",
+            "ARR",
+            "Revenue at risk",
+            "Tickets",
+            "Orders",
+            "Remedies",
+            "Notes",
+        ):
+            assert label not in text, (escalation_page, label)
+
+
+def test_public_profile_still_publishes_the_case(public_site: Build) -> None:
+    built = parse(page(public_site, f"escalations/{HOSTILE_ID}/index.html"))
+    assert "customer update" in built.text and "Hello" in built.text  # customer-facing updates stay
+    assert "secret-note-token" not in built.text and "secret-update-token" not in built.text
+    assert "Evil" not in built.text and "Mallory" not in built.text
+    board = parse(page(public_site, "status/index.html"))
+    assert HOSTILE_ID in board.text and "profile public" in board.text
+    oncall = parse(page(public_site, "policy/oncall/index.html"))
+    assert "@example.com" not in oncall.text  # staff e-mail addresses stay internal
+
+
+# --- failures ---------------------------------------------------------------------------------------
+
+
+def test_an_invalid_record_fails_the_strict_build(tmp_path: Path) -> None:
+    repo = scratch_copy(tmp_path / "repo")
+    record = repo / "incidents" / "2026" / "ESC-2026-0001" / "escalation.yaml"
+    record.write_text(record.read_text().replace("tier: enterprise", "tier: gold", 1))
+    result = build(repo, tmp_path / "site", tmp_path / "cache")
+    assert result.returncode != 0
+    assert "incidents/2026/ESC-2026-0001/escalation.yaml:" in result.stderr
+    assert "gold" in result.stderr
+    assert not (tmp_path / "site" / "status").exists()
+
+
+def test_a_bad_now_or_profile_fails_clearly(tmp_path: Path) -> None:
+    repo = scratch_copy(tmp_path / "repo")
+    shutil.rmtree(repo / "incidents")
+    (repo / "incidents").mkdir()
+    result = build(repo, tmp_path / "site", tmp_path / "cache", profile="press")
+    assert result.returncode != 0 and "no publishing profile 'press'" in result.stderr
+
+
+def test_build_time_is_modest(repo_site: Build) -> None:
+    assert repo_site.seconds < 60, f"the site took {repo_site.seconds:.1f} s to build"

@@ -1,0 +1,1 @@
+"""The published playbook site: generated pages, safe output, assets (used by the MkDocs plugin)."""

@@ -1,0 +1,199 @@
+"""The one place where record text becomes output for the site.
+
+Generated pages are Markdown documents whose record-derived parts are HTML blocks. MkDocs
+(with Material) passes raw HTML in Markdown straight into the page, and Python-Markdown
+runs some preprocessors (fenced code) *before* it sets HTML blocks aside, so text has to be
+safe in both languages at once:
+
+* `escape_text` turns every character that means something in HTML or Markdown (`<`, `&`,
+  quotes, backticks, tildes, brackets, braces, `*`, `_`, `|`, `#`, `!`, `=`, backslash) and every
+  line break into a numeric character reference. The browser shows the same text; neither
+  Markdown nor HTML (nor any template engine looking for `{{`) sees syntax in it.
+* `render_markdown` is for free text that may use Markdown (a postmortem body): it renders
+  with raw HTML switched off, then `sanitize_html` re-serialises the result through an
+  allow-list of tags and attributes and keeps links only to https:, mailto: and #anchors.
+* `finalize` is the Jinja2 hook: every `{{ value }}` in a site template goes through
+  `escape_text` unless it is already `Markup` made here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from html import escape as html_escape
+from html.parser import HTMLParser
+from typing import Any
+
+from markupsafe import Markup
+
+__all__ = [
+    "escape_text",
+    "finalize",
+    "render_markdown",
+    "safe_url",
+    "sanitize_html",
+]
+
+# C0 controls except tab and newline, DEL, C1 controls, and the STX/ETX Python-Markdown uses
+# for its placeholders: none of them belongs in published text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+_ENTITIES = {ord(char): f"&#{ord(char)};" for char in "&<>\"'`~[]{}*_|#!=\\"}
+_ENTITIES[ord("\n")] = "&#10;"
+_ENTITIES[ord("\r")] = ""
+_ENTITIES[ord("\t")] = " "
+# Inside attribute values and already-serialised HTML only these need care.
+# ("=" too, so no text ever reads like an attribute, even to a grep.)
+_MARKDOWN_ONLY = {ord(char): f"&#{ord(char)};" for char in "`~{}="}
+
+_SAFE_SCHEMES = ("https:", "mailto:")
+
+
+def escape_text(value: object) -> str:
+    """Any value as text that displays literally in HTML and in Markdown."""
+    if value is None:
+        return ""
+    text = _CONTROL.sub("", str(value))
+    return text.translate(_ENTITIES)
+
+
+def finalize(value: Any) -> Any:
+    """Jinja2 `finalize`: escape everything that is not already trusted Markup."""
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return Markup("")
+    if isinstance(value, bool):
+        return Markup("yes" if value else "no")
+    return Markup(escape_text(value))
+
+
+def safe_url(url: object) -> str | None:
+    """The URL when it is https:, mailto: or a same-page #anchor; otherwise None."""
+    if not isinstance(url, str):
+        return None
+    cleaned = _CONTROL.sub("", url).strip()
+    # Browsers ignore tabs and newlines inside a scheme ("java\tscript:"): compare without them.
+    probe = re.sub(r"[\s]+", "", cleaned).lower()
+    if probe.startswith(_SAFE_SCHEMES) and len(cleaned) > len("https:"):
+        return cleaned
+    if re.fullmatch(r"#[A-Za-z0-9_.:-]+", cleaned):
+        return cleaned
+    return None
+
+
+def attribute(value: object) -> Markup:
+    """A value for a double-quoted HTML attribute (an href, a data- timestamp)."""
+    text = _CONTROL.sub("", "" if value is None else str(value))
+    return Markup(html_escape(text, quote=True).translate(_MARKDOWN_ONLY))
+
+
+# --- sanitising HTML -------------------------------------------------------------------------
+
+_ALLOWED: dict[str, frozenset[str]] = {
+    tag: frozenset()
+    for tag in (
+        "p", "br", "hr", "em", "strong", "b", "i", "code", "pre", "blockquote", "ul", "ol",
+        "li", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "del", "sup",
+        "sub", "dl", "dt", "dd", "span", "div",
+    )
+}  # fmt: skip
+_ALLOWED["a"] = frozenset({"href", "title"})
+_ALLOWED["img"] = frozenset({"src", "alt", "title"})
+_ALLOWED["th"] = frozenset({"style"})
+_ALLOWED["td"] = frozenset({"style"})
+_ALLOWED["code"] = frozenset({"class"})
+_VOID = frozenset({"br", "hr", "img"})
+_DROP_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "template", "svg", "math", "noscript", "textarea", "title"})  # fmt: skip
+_STYLE = re.compile(r"text-align: ?(left|right|center);?")
+_CLASS = re.compile(r"language-[A-Za-z0-9_+-]+")
+# A document's own h1 becomes an h2 under the page's title; deeper headings shift with it.
+_HEADING_SHIFT = {"h1": "h2", "h2": "h3", "h3": "h4", "h4": "h5", "h5": "h6", "h6": "h6"}
+
+
+class _Sanitizer(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.open: list[str] = []
+        self.dropping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _DROP_CONTENT:
+            self.dropping += 1
+            return
+        if self.dropping:
+            return
+        tag = _HEADING_SHIFT.get(tag, tag)
+        if tag not in _ALLOWED:
+            return
+        kept = []
+        for name, value in attrs:
+            if name not in _ALLOWED[tag] or value is None:
+                continue
+            if name in ("href", "src"):
+                value = safe_url(value)
+                if value is None or (name == "src" and not value.lower().startswith("https:")):
+                    continue
+            elif (name == "style" and not _STYLE.fullmatch(value)) or (
+                name == "class" and not _CLASS.fullmatch(value)
+            ):
+                continue
+            kept.append(f' {name}="{attribute(value)}"')
+        if tag == "a":
+            kept.append(' rel="nofollow noopener noreferrer"')
+        if tag == "img" and not any(part.startswith(" src=") for part in kept):
+            return
+        self.out.append(f"<{tag}{''.join(kept)}>")
+        if tag not in _VOID:
+            self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in _VOID and not self.dropping and self.open and self.open[-1] == tag:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _DROP_CONTENT:
+            self.dropping = max(0, self.dropping - 1)
+            return
+        if self.dropping:
+            return
+        tag = _HEADING_SHIFT.get(tag, tag)
+        if tag not in self.open:
+            return
+        while self.open:
+            closing = self.open.pop()
+            self.out.append(f"</{closing}>")
+            if closing == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self.dropping:
+            return
+        text = _CONTROL.sub("", data)
+        self.out.append(html_escape(text, quote=False).translate(_MARKDOWN_ONLY))
+
+    def close(self) -> None:
+        super().close()
+        while self.open:
+            self.out.append(f"</{self.open.pop()}>")
+
+
+def sanitize_html(html: str) -> Markup:
+    """Re-serialise HTML through an allow-list: unknown tags vanish, their text stays."""
+    sanitizer = _Sanitizer()
+    sanitizer.feed(html)
+    sanitizer.close()
+    return Markup("".join(sanitizer.out))
+
+
+def render_markdown(text: str) -> Markup:
+    """Free text written in Markdown, as safe HTML: raw HTML shows as text, links are checked."""
+    # Imported here (the CLI never renders Markdown), and untyped: Markdown ships no stubs.
+    markdown: Any = importlib.import_module("markdown")
+    md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+    # Raw HTML, as a block or inline, is not markup here: it is shown as the text it is.
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    return sanitize_html(md.convert(_CONTROL.sub("", text)))

@@ -1,0 +1,778 @@
+"""The generated pages of the playbook site, as Markdown text, from a loaded Repo and `now`.
+
+Pure: no MkDocs here. `build_site` reads the repository model, applies the publishing
+profile *first* (hidden fields are removed before anything is derived, so they cannot reach a
+page, the search index, tags or a score), and renders one Jinja2 template per page. Every
+value a template prints goes through `escape.finalize`; see escape.py for why that is enough.
+"""
+
+from __future__ import annotations
+
+import functools
+import posixpath
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import yaml
+from markupsafe import Markup
+
+from ..duration import format_duration
+from ..policy import CLOCKS, Policy
+from ..publishing import Profile, Scrubber, redact
+from ..records import ACTIVE_STATUSES, STATUSES, Escalation, parse_instant
+from ..repo import Repo, split_front_matter
+from ..rotation import Shift, next_shift, shift_at
+from ..scoring import Score, score
+from . import escape
+
+__all__ = ["ASSETS", "Site", "SitePage", "build_site"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+ASSETS_DIR = Path(__file__).parent / "assets"
+ASSET_PREFIX = "assets/escalate"
+ASSETS = {
+    f"{ASSET_PREFIX}/escalate.css": "escalate.css",
+    f"{ASSET_PREFIX}/escalate.js": "escalate.js",
+}
+
+STATUS_NAMES = {
+    "open": "Open",
+    "acknowledged": "Acknowledged",
+    "waiting_on_customer": "Waiting on customer",
+    "mitigated": "Mitigated",
+    "resolved": "Resolved",
+    "closed": "Closed",
+}
+ROOT_CAUSES = (
+    "code-defect",
+    "config-change",
+    "capacity",
+    "third-party",
+    "process-gap",
+    "data-quality",
+    "security-control",
+    "human-error",
+    "unknown",
+)
+CASE_CLOCKS = frozenset(CLOCKS) - {"postmortem"}
+_IDENT = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]{4}-[0-9]{4,}")
+
+# Fields that are structure (times, handles, ids, enums), never free text: not scrubbed.
+_STRUCTURE_KEYS = frozenset(
+    {"id", "opened_at", "at", "by", "to", "owner", "level", "severity", "category",
+     "product_area", "tier", "region", "timezone", "event", "reason", "channel", "due",
+     "done_at", "related", "tags", "drill", "flags", "reputational_risk", "granted_by",
+     "approved_by", "type", "currency", "reported_by", "status", "created", "reviewed_at",
+     "authors"}
+)  # fmt: skip
+
+
+# --- the model the templates read --------------------------------------------------------
+
+
+@dataclass
+class PostmortemView:
+    data: Mapping[str, Any]
+    body: str
+    path: str
+
+    @property
+    def status(self) -> str:
+        return str(self.data.get("status", ""))
+
+    @cached_property
+    def body_html(self) -> Markup:
+        return escape.render_markdown(self.body)
+
+
+@dataclass
+class RecordView:
+    """One escalation as this build publishes it: redacted, as of now, scored and clocked."""
+
+    escalation: Escalation  # built from the published (redacted) data, timeline up to now
+    score: Score
+    clocks: list[Any] | None  # escalate.sla.Clock, or None when clocks are unavailable
+    clocks_note: str
+    postmortem: PostmortemView | None
+    future: bool  # opened after now: not on the board
+
+    @property
+    def id(self) -> str:
+        return self.escalation.id
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        return self.escalation.data
+
+    @property
+    def state(self) -> Any:
+        return self.escalation.state
+
+    @property
+    def src(self) -> str:
+        return f"escalations/{self.id}.md"
+
+    @property
+    def active(self) -> bool:
+        return not self.future and self.escalation.state.status in ACTIVE_STATUSES
+
+    @property
+    def live_clocks(self) -> list[Any]:
+        return [clock for clock in self.clocks or [] if clock.live]
+
+    @property
+    def case_clocks(self) -> list[Any]:
+        """The clocks of the case itself (not its postmortem or follow-up actions)."""
+        return [clock for clock in self.clocks or [] if clock.clock in CASE_CLOCKS]
+
+    @property
+    def overdue(self) -> bool:
+        return any(clock.state == "overdue" for clock in self.case_clocks)
+
+    @property
+    def next_deadline(self) -> datetime | None:
+        deadlines = [
+            clock.deadline
+            for clock in self.case_clocks
+            if clock.live and clock.state != "paused" and clock.deadline is not None
+        ]
+        return min(deadlines, default=None)
+
+    def clock(self, name: str) -> Any:
+        for clock in self.clocks or []:
+            if clock.clock == name:
+                return clock
+        return None
+
+
+@dataclass
+class Site:
+    """Everything one build knows; templates read it."""
+
+    repo: Repo
+    now: datetime
+    profile: Profile
+    commit: str | None
+    use_directory_urls: bool = True
+    records: list[RecordView] = field(default_factory=list)
+    clocks_available: bool = True
+    clocks_note: str = ""
+
+    @property
+    def policy(self) -> Policy:
+        return self.repo.policy
+
+    @property
+    def public(self) -> bool:
+        return bool(self.profile.hide)
+
+    @cached_property
+    def by_id(self) -> dict[str, RecordView]:
+        return {record.id: record for record in self.records}
+
+    @cached_property
+    def board(self) -> list[RecordView]:
+        """Active escalations, most urgent first: overdue, then score, then nearest deadline."""
+        far = datetime.max.replace(tzinfo=UTC)
+        return sorted(
+            (record for record in self.records if record.active),
+            key=lambda record: (
+                record.escalation.drill,
+                not record.overdue,
+                -record.score.total,
+                record.next_deadline or far,
+                record.id,
+            ),
+        )
+
+    @cached_property
+    def related_by(self) -> dict[str, list[str]]:
+        """id -> the later escalations that name it in `related` (repeats of it)."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for record in self.records:
+            for other in record.data.get("related") or []:
+                found[str(other)].append(record.id)
+        return found
+
+    @cached_property
+    def repeat_chains(self) -> list[list[RecordView]]:
+        """Groups of escalations linked by `related`, largest and newest first."""
+        neighbours: dict[str, set[str]] = defaultdict(set)
+        for record in self.records:
+            for other in record.data.get("related") or []:
+                if str(other) in self.by_id:
+                    neighbours[record.id].add(str(other))
+                    neighbours[str(other)].add(record.id)
+        seen: set[str] = set()
+        chains = []
+        for start in sorted(neighbours):
+            if start in seen:
+                continue
+            group, todo = set(), [start]
+            while todo:
+                current = todo.pop()
+                if current in group:
+                    continue
+                group.add(current)
+                todo.extend(neighbours[current] - group)
+            seen |= group
+            members = sorted((self.by_id[i] for i in group), key=lambda r: r.escalation.opened_at)
+            chains.append(members)
+        chains.sort(key=lambda chain: (-len(chain), -chain[-1].escalation.opened_at.timestamp()))
+        return chains
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.policy.default_timezone
+
+
+@dataclass(frozen=True)
+class SitePage:
+    src: str  # path of the generated Markdown file, e.g. "status/index.md"
+    content: str
+    in_nav: bool = True  # False: reached by links only (one page per escalation)
+
+
+# --- building -------------------------------------------------------------------------------
+
+
+def _as_of(data: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The record as it stood at `now`: later timeline events have not happened yet."""
+    result = dict(data)
+    result["timeline"] = [
+        event for event in data.get("timeline") or [] if parse_instant(str(event["at"])) <= now
+    ]
+    return result
+
+
+def _scrub_record(value: Any, scrubber: Scrubber, key: str = "") -> Any:
+    if key in _STRUCTURE_KEYS:
+        return value
+    if isinstance(value, str):
+        return scrubber(value)
+    if isinstance(value, Mapping):
+        return {k: _scrub_record(v, scrubber, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_record(v, scrubber, key) for v in value]
+    return value
+
+
+def _postmortem_body(repo: Repo, path: str) -> str:
+    text = (repo.root / path).read_text(encoding="utf-8")
+    _, body_line = split_front_matter(text, path)
+    return "\n".join(text.replace("\r\n", "\n").split("\n")[body_line - 1 :])
+
+
+def _load_clocks() -> tuple[Callable[..., list[Any]] | None, str]:
+    try:
+        from .. import sla  # written alongside; the site works without it
+    except ImportError:
+        return None, "SLA clocks are not available in this build (escalate.sla is missing)."
+    return sla.clocks_for, ""
+
+
+def build_model(
+    repo: Repo,
+    now: datetime,
+    profile: Profile,
+    *,
+    commit: str | None = None,
+    use_directory_urls: bool = True,
+) -> Site:
+    """Redact, derive and measure every valid record of the repository as of now."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("the site needs a timezone-aware now")
+    site = Site(repo, now, profile, commit, use_directory_urls)
+    clocks_for, site.clocks_note = _load_clocks()
+    site.clocks_available = clocks_for is not None
+    scrubber = Scrubber()
+    if profile.hide:
+        public_names = [*repo.policy.people, *(p.name for p in repo.policy.people.values())]
+        for escalation in repo.escalations.values():
+            scrubber.add_record(escalation.data, profile, public_names)
+    for escalation_id in sorted(repo.escalations):
+        original = repo.escalations[escalation_id]
+        data = redact(original.data, profile)
+        if profile.hide:
+            data = _scrub_record(data, scrubber)
+        future = original.opened_at > now
+        published = Escalation.from_data(original.path, _as_of(data, now))
+        postmortem = None
+        source = repo.postmortems.get(escalation_id)
+        if source is not None and (not profile.hide or source.data.get("status") == "published"):
+            front = dict(source.data)
+            body = _postmortem_body(repo, source.path)
+            if profile.hide:
+                front = _scrub_record(front, scrubber)
+                body = scrubber(body)
+            postmortem = PostmortemView(front, body, source.path)
+        clocks, note = None, site.clocks_note
+        if clocks_for is not None and not future:
+            reviewed = source.data.get("reviewed_at") if source is not None else None
+            try:
+                clocks = clocks_for(
+                    published,
+                    repo.policy,
+                    now,
+                    postmortem_status=source.data.get("status") if source is not None else None,
+                    postmortem_reviewed_at=parse_instant(reviewed) if reviewed else None,
+                )
+            except (ValueError, LookupError, ArithmeticError) as exc:
+                note = f"SLA clocks could not be measured: {exc}"
+            except Exception as exc:  # an EscalateError from the policy: shown, not fatal
+                if type(exc).__module__.startswith("escalate"):
+                    note = f"SLA clocks could not be measured: {exc}"
+                else:
+                    raise
+        site.records.append(
+            RecordView(
+                escalation=published,
+                score=score(published, repo.policy),
+                clocks=clocks,
+                clocks_note=note,
+                postmortem=postmortem,
+                future=future,
+            )
+        )
+    return site
+
+
+# --- helpers the templates call ---------------------------------------------------------------
+
+
+def page_url(src: str, use_directory_urls: bool) -> str:
+    """The site URL MkDocs gives a page or file: status/index.md -> status/."""
+    if not src.endswith(".md"):
+        return src
+    stem = src[: -len(".md")]
+    if posixpath.basename(stem) == "index":
+        directory = posixpath.dirname(stem)
+        base = f"{directory}/" if directory else ""
+        return base if use_directory_urls else f"{base}index.html"
+    return f"{stem}/" if use_directory_urls else f"{stem}.html"
+
+
+def relative_url(from_src: str, to_src: str, use_directory_urls: bool) -> str:
+    """A link from one page to another page or file, relative, as MkDocs would write it."""
+    target = page_url(to_src, use_directory_urls)
+    origin = page_url(from_src, use_directory_urls)
+    origin_dir = origin if origin.endswith("/") or not origin else posixpath.dirname(origin) + "/"
+    relative = posixpath.relpath(target or ".", origin_dir or ".")
+    if target.endswith("/") or not target:
+        relative = relative.rstrip("/") + "/" if relative != "." else "./"
+    return relative
+
+
+def _local(site: Site, at: datetime | None) -> str:
+    if at is None:
+        return ""
+    return at.astimezone(site.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _iso(at: datetime | None) -> str:
+    if at is None:
+        return ""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _duration(seconds: float | None) -> str:
+    return "" if seconds is None else format_duration(seconds)
+
+
+def _slug(value: Any) -> Markup:
+    """An anchor id: lower-case letters, digits and dashes only (safe in attr_list syntax)."""
+    return Markup(re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-") or "x")
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    return parse_instant(str(value)) if value else None
+
+
+def _money(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.0f}"
+    return str(value)
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+    return "" if value is None else str(value)
+
+
+def _tags(record: RecordView) -> list[str]:
+    data = record.data
+    tags = [f"severity: {record.state.severity}", f"category: {data.get('category')}"]
+    tier = (data.get("customer") or {}).get("tier")
+    if tier:
+        tags.append(f"tier: {tier}")
+    if data.get("product_area"):
+        tags.append(f"area: {data['product_area']}")
+    tags.extend(str(tag) for tag in data.get("tags") or [])
+    # Tags reach Material's templates unescaped: only identifiers are ever used as tags.
+    return [tag for tag in tags if all(_IDENT.fullmatch(part) for part in tag.split(": "))]
+
+
+def _front_matter(meta: Mapping[str, Any]) -> str:
+    return "---\n" + yaml.safe_dump(dict(meta), sort_keys=False, allow_unicode=True) + "---\n\n"
+
+
+def _month(site: Site, record: RecordView) -> str:
+    return record.escalation.opened_at.astimezone(site.zone).strftime("%Y-%m")
+
+
+def _actions(site: Site) -> list[dict[str, Any]]:
+    """Every follow-up action of every escalation and postmortem, once, with its state."""
+    found = []
+    for record in site.records:
+        seen: set[str] = set()
+        sources: list[Iterable[Mapping[str, Any]]] = [record.data.get("actions") or []]
+        if record.postmortem is not None:
+            sources.append(record.postmortem.data.get("actions") or [])
+        for source in sources:
+            for action in source:
+                key = str(action.get("id"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                clock = record.clock(f"action:{key}")
+                if clock is not None:
+                    state = clock.state
+                elif action.get("done_at"):
+                    state = "done"
+                else:
+                    due = date.fromisoformat(str(action["due"]))
+                    state = "overdue" if due < site.now.astimezone(site.zone).date() else "open"
+                done = bool(action.get("done_at"))
+                found.append(
+                    {
+                        "record": record,
+                        "action": action,
+                        "state": "done" if done and state in ("met", "missed") else state,
+                        "late": done and state == "missed",
+                        "open": not done,
+                        "clock": clock,
+                    }
+                )
+    found.sort(key=lambda item: (str(item["action"]["due"]), item["record"].id))
+    return found
+
+
+def _oncall(site: Site) -> list[dict[str, Any]]:
+    rows = []
+    for rotation in site.policy.rotations:
+        try:
+            current: Shift | None = shift_at(rotation, site.now)
+            following: Shift | None = next_shift(rotation, site.now)
+        except (ValueError, KeyError):
+            current = following = None
+        overrides = [
+            entry
+            for entry in rotation.get("overrides") or []
+            if parse_instant(str(entry["end"])) > site.now
+        ]
+        rows.append(
+            {"rotation": rotation, "now": current, "next": following, "overrides": overrides}
+        )
+    return rows
+
+
+def _calendar_holidays(site: Site, calendar: Mapping[str, Any]) -> list[tuple[date, str]]:
+    """The next closed days of a calendar: its own dates and its country's public holidays."""
+    today = site.now.astimezone(site.zone).date()
+    days: dict[date, str] = {}
+    for text in calendar.get("holidays") or []:
+        day = date.fromisoformat(str(text))
+        days[day] = "company closure"
+    country = calendar.get("holiday_country")
+    if country:
+        try:
+            import holidays
+
+            for day, name in holidays.country_holidays(
+                str(country), years=[today.year, today.year + 1]
+            ).items():
+                days.setdefault(day, str(name))
+        except (ImportError, NotImplementedError, KeyError):
+            pass
+    upcoming = sorted((day, name) for day, name in days.items() if day >= today)
+    return upcoming[:12]
+
+
+def _median(values: Sequence[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _metrics(site: Site) -> dict[str, Any]:
+    """Response times, volume and load from the published records (drills left out)."""
+    records = [r for r in site.records if not r.escalation.drill and not r.future]
+    severities = list(site.policy.severities) or sorted({r.state.severity for r in records})
+    spans: dict[str, Callable[[RecordView], datetime | None]] = {
+        "acknowledge": lambda r: r.state.acknowledged_at,
+        "assign": lambda r: r.state.first_assigned_at,
+        "mitigate": lambda r: r.state.mitigated_at,
+        "resolve": lambda r: r.state.resolved_at,
+    }
+    times = []
+    for severity in [*severities, "all"]:
+        chosen = [r for r in records if severity in ("all", r.state.severity)]
+        row: dict[str, Any] = {"severity": severity, "count": len(chosen)}
+        for name, end in spans.items():
+            values = [
+                (stop - r.escalation.opened_at).total_seconds()
+                for r in chosen
+                if (stop := end(r)) is not None
+            ]
+            row[name] = (
+                _median(values),
+                sum(values) / len(values) if values else None,
+                len(values),
+            )
+        times.append(row)
+    months: dict[str, int] = defaultdict(int)
+    for record in records:
+        months[_month(site, record)] += 1
+    volumes = site.policy.volumes
+    by_month: list[dict[str, Any]] = []
+    for month in sorted(set(months) | set(volumes)):
+        tickets = volumes.get(month)
+        count = months.get(month, 0)
+        per_k = count * 1000 / tickets if tickets else None
+        by_month.append({"month": month, "count": count, "tickets": tickets, "per_1000": per_k})
+    peak = max((row["per_1000"] or 0 for row in by_month), default=0) or 1
+    for row in by_month:
+        row["bar"] = (row["per_1000"] or 0) / peak
+    load: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "total": 0})
+    for record in records:
+        load[record.state.owner]["total"] += 1
+        if record.active:
+            load[record.state.owner]["open"] += 1
+    repeats = sum(1 for r in records if r.data.get("related"))
+    return {
+        "records": records,
+        "times": times,
+        "by_month": by_month,
+        "load": sorted(
+            load.items(), key=lambda item: (-item[1]["open"], -item[1]["total"], item[0])
+        ),
+        "repeat_rate": repeats / len(records) if records else None,
+        "repeats": repeats,
+        "drills": sum(1 for r in site.records if r.escalation.drill),
+    }
+
+
+def _worked_example(policy: Policy) -> tuple[dict[str, Any], Score]:
+    """The DESIGN example case, scored with this repository's model."""
+    data = {
+        "id": f"{policy.id_prefix}-2026-0042",
+        "title": "EU card payments failing at checkout",
+        "opened_at": "2026-11-20T09:12:00+01:00",
+        "reported_by": "example",
+        "severity": "sev2",
+        "category": "payments",
+        "customer": {"name": "Example", "tier": "enterprise", "arr": 240000, "region": "emea"},
+        "impact": {
+            "customers_affected": 1200,
+            "revenue_at_risk": 50000,
+            "reputational_risk": "high",
+            "flags": ["payment"],
+            "summary": "Card payments fail.",
+        },
+        "owner": "example",
+        "level": "L2",
+        "timeline": [],
+    }
+    example = Escalation.from_data("example", data)
+    return data, score(example, policy)
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """One environment per process: `mkdocs serve` rebuilds reuse the compiled templates."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=escape.finalize,
+    )
+    env.filters.update(
+        local=lambda at, site: _local(site, at),
+        iso=_iso,
+        duration=_duration,
+        money=_money,
+        number=_number,
+        attr=escape.attribute,
+        safe_url=escape.safe_url,
+        markdown=escape.render_markdown,
+        slug=_slug,
+        instant=_instant,
+    )
+    return env
+
+
+class _Renderer:
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.env = _environment()
+
+    def render(self, src: str, template: str, meta: Mapping[str, Any], **context: Any) -> SitePage:
+        site = self.site
+
+        def url(target: str) -> str:
+            return relative_url(src, target, site.use_directory_urls)
+
+        def record_link(escalation_id: str) -> Markup:
+            record = site.by_id.get(str(escalation_id))
+            if record is None:
+                return Markup("<span>{}</span>").format(escape.finalize(escalation_id))
+            return Markup('<a href="{}">{}</a>').format(
+                escape.attribute(url(record.src)), escape.finalize(record.id)
+            )
+
+        body = self.env.get_template(template).render(
+            site=site,
+            src=src,
+            url=url,
+            record_link=record_link,
+            status_names=STATUS_NAMES,
+            **context,
+        )
+        return SitePage(
+            src, _front_matter(meta) + body, in_nav=not src.startswith("escalations/ESC")
+        )
+
+
+def build_pages(site: Site) -> list[SitePage]:
+    """Every generated page of the site."""
+    renderer = _Renderer(site)
+    pages = [
+        renderer.render(
+            "status/index.md",
+            "status.md.j2",
+            {"title": "Status board", "hide": ["navigation", "toc"]},
+        ),
+        renderer.render(
+            "escalations/index.md",
+            "escalations_index.md.j2",
+            {"title": "Escalations", "hide": ["navigation"]},
+            by_status=_group(site.records, lambda r: r.state.status, STATUSES),
+            by_month=_group(
+                sorted(site.records, key=lambda r: r.escalation.opened_at, reverse=True),
+                lambda r: _month(site, r),
+            ),
+        ),
+        renderer.render(
+            "escalations/tags.md",
+            "tags.md.j2",
+            {"title": "Escalations by tag"},
+        ),
+        renderer.render(
+            "learnings/index.md",
+            "learnings.md.j2",
+            {"title": "Learnings"},
+            by_cause=_group(
+                [r for r in site.records if r.postmortem is not None],
+                lambda r: str(r.postmortem.data["root_cause"]["category"]) if r.postmortem else "",
+                ROOT_CAUSES,
+            ),
+            actions=_actions(site),
+        ),
+        renderer.render("policy/index.md", "policy_index.md.j2", {"title": "Policy"}),
+        renderer.render(
+            "policy/severity.md",
+            "policy_severity.md.j2",
+            {"title": "Severity taxonomy"},
+            clocks=CLOCKS,
+        ),
+        renderer.render(
+            "policy/matrix.md", "policy_matrix.md.j2", {"title": "Escalation matrix"}, clocks=CLOCKS
+        ),
+        renderer.render(
+            "policy/scoring.md",
+            "policy_scoring.md.j2",
+            {"title": "Scoring model"},
+            example=_worked_example(site.policy),
+        ),
+        renderer.render(
+            "policy/calendars.md",
+            "policy_calendars.md.j2",
+            {"title": "Calendars"},
+            closed_days=lambda calendar: _calendar_holidays(site, calendar),
+        ),
+        renderer.render(
+            "metrics/index.md", "metrics.md.j2", {"title": "Metrics"}, m=_metrics(site)
+        ),
+        renderer.render(
+            "policy/oncall.md", "policy_oncall.md.j2", {"title": "On-call"}, rotations=_oncall(site)
+        ),
+    ]
+    for record in site.records:
+        title = f"{record.id} · {record.escalation.title}"
+        pages.append(
+            renderer.render(
+                record.src,
+                "escalation.md.j2",
+                {
+                    # Material prints page titles unescaped in <title>, the header and tag
+                    # listings: the title is escaped here, and ids are safe by schema.
+                    "title": escape.escape_text(title),
+                    "tags": _tags(record),
+                },
+                record=record,
+                related_by=site.related_by.get(record.id, []),
+            )
+        )
+    return pages
+
+
+def _group(
+    records: Sequence[RecordView], key: Callable[[RecordView], str], order: Sequence[str] = ()
+) -> list[tuple[str, list[RecordView]]]:
+    groups: dict[str, list[RecordView]] = defaultdict(list)
+    for record in records:
+        groups[key(record)].append(record)
+    ordered = [name for name in order if name in groups]
+    ordered += [name for name in groups if name not in ordered]
+    return [(name, groups[name]) for name in ordered]
+
+
+def asset_text(name: str) -> str:
+    return (ASSETS_DIR / name).read_text(encoding="utf-8")
+
+
+def build_site(
+    repo: Repo,
+    now: datetime,
+    profile: Profile,
+    *,
+    commit: str | None = None,
+    use_directory_urls: bool = True,
+) -> tuple[Site, list[SitePage]]:
+    """The site model and every generated page, as of now, for one publishing profile."""
+    site = build_model(repo, now, profile, commit=commit, use_directory_urls=use_directory_urls)
+    return site, build_pages(site)
