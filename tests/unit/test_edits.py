@@ -374,3 +374,22 @@ def test_check_event_agrees_with_derive(policy: Policy) -> None:
     replayed, problems = derive({**RECORD, "timeline": [*RECORD["timeline"], event]})
     assert not problems
     assert state == replayed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core bug: records._apply has no way back to open once a never-acknowledged case resumes",
+)
+def test_resuming_a_case_never_acknowledged_makes_it_open_again() -> None:
+    timeline = [
+        {
+            "at": "2026-12-01T09:10:00+01:00",
+            "event": "paused",
+            "by": "a",
+            "reason": "waiting_on_vendor",
+        },
+        {"at": "2026-12-01T09:20:00+01:00", "event": "resumed", "by": "a"},
+    ]
+    state, problems = derive({**RECORD, "timeline": timeline})
+    assert not problems
+    assert state.status == "open"
