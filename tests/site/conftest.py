@@ -23,6 +23,16 @@ NOW = "2026-11-22T12:00:00Z"
 COPIED = ("mkdocs.yml", "docs", "overrides", "policy", "schema", "incidents")
 # policy/severity.yaml in the scratch copy: sev1's acknowledge target becomes this.
 CHANGED_TARGET = ("sev1", "acknowledge", "15m", "17m")
+HOSTILE_SEVERITY_NAME = (
+    "Critical <script>alert(9)</script> {: onclick=alert(9) } [x](javascript:alert(9))"
+)
+HOSTILE_PERSON_NAME = "Bob <img src=x onerror=alert(8)> Fischer"
+HOSTILE_POLICY = [
+    ("severity.yaml", "name: Critical", f'name: "{HOSTILE_SEVERITY_NAME}"'),
+    ("roster.yaml", "name: Bob Fischer,", f'name: "{HOSTILE_PERSON_NAME}",'),
+    ("calendars.yaml", "name: EMEA business hours", 'name: "EMEA <script>alert(7)</script> hours"'),
+    ("scoring.yaml", "name: Technical severity", 'name: "Technical <b>severity</b> {{ 7*7 }}"'),
+]
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,19 @@ def repo_site(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Buil
     return built(ROOT, tmp_path_factory.mktemp("repo-site"), cache_dir)
 
 
+def _target_edit(repo: Path) -> tuple[str, str]:
+    """The text edit that changes CHANGED_TARGET in policy/severity.yaml (one unique line)."""
+    level, clock, old, new = CHANGED_TARGET
+    text = (repo / "policy" / "severity.yaml").read_text(encoding="utf-8")
+    start = text.index(f"- id: {level}")
+    at = text.index(f"{clock}: {old}", start)
+    line_start = text.rindex("\n", 0, at) + 1
+    line_end = text.index("\n", at)
+    line = text[line_start:line_end]
+    assert text.count(line) == 1
+    return line, line.replace(f"{clock}: {old}", f"{clock}: {new}")
+
+
 @pytest.fixture(scope="session")
 def hostile_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = scratch_copy(tmp_path_factory.mktemp("hostile-repo"))
@@ -94,14 +117,12 @@ def hostile_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         yaml.safe_dump(RECORD, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
     (case / "postmortem.md").write_text(POSTMORTEM, encoding="utf-8")
-    severity = repo / "policy" / "severity.yaml"
-    text = severity.read_text(encoding="utf-8")
-    level, clock, old, new = CHANGED_TARGET
-    start = text.index(f"- id: {level}")
-    at = text.index(f"{clock}: {old}", start)
-    severity.write_text(
-        text[:at] + f"{clock}: {new}" + text[at + len(f"{clock}: {old}") :], encoding="utf-8"
-    )
+    edits = [("severity.yaml", *_target_edit(repo)), *HOSTILE_POLICY]
+    for name, old_text, new_text in edits:
+        target = repo / "policy" / name
+        content = target.read_text(encoding="utf-8")
+        assert old_text in content, (name, old_text)
+        target.write_text(content.replace(old_text, new_text, 1), encoding="utf-8")
     return repo
 
 

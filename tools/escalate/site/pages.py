@@ -512,72 +512,23 @@ def _calendar_holidays(site: Site, calendar: Mapping[str, Any]) -> list[tuple[da
     return upcoming[:12]
 
 
-def _median(values: Sequence[float]) -> float | None:
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    middle = len(ordered) // 2
-    if len(ordered) % 2:
-        return ordered[middle]
-    return (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def _metrics(site: Site) -> dict[str, Any]:
-    """Response times, volume and load from the published records (drills left out)."""
-    records = [r for r in site.records if not r.escalation.drill and not r.future]
-    severities = list(site.policy.severities) or sorted({r.state.severity for r in records})
-    spans: dict[str, Callable[[RecordView], datetime | None]] = {
-        "acknowledge": lambda r: r.state.acknowledged_at,
-        "assign": lambda r: r.state.first_assigned_at,
-        "mitigate": lambda r: r.state.mitigated_at,
-        "resolve": lambda r: r.state.resolved_at,
+    """The metrics of `escalate metrics` (escalate.metrics), as of now, with a chart scale."""
+    try:
+        from .. import metrics
+    except ImportError:
+        return {
+            "result": None,
+            "note": "Metrics are not available in this build (escalate.metrics is missing).",
+        }
+    result = metrics.compute(site.repo, site.now)
+    peak = max((month.per_1000 or 0.0 for month in result.volumes), default=0.0) or 1.0
+    bars = [(month, (month.per_1000 or 0.0) / peak) for month in result.volumes]
+    # A rate over a field the profile hides would publish that field in aggregate.
+    compensation = "remedies" not in {
+        path.split(".")[0].split("[")[0] for path in site.profile.hide
     }
-    times = []
-    for severity in [*severities, "all"]:
-        chosen = [r for r in records if severity in ("all", r.state.severity)]
-        row: dict[str, Any] = {"severity": severity, "count": len(chosen)}
-        for name, end in spans.items():
-            values = [
-                (stop - r.escalation.opened_at).total_seconds()
-                for r in chosen
-                if (stop := end(r)) is not None
-            ]
-            row[name] = (
-                _median(values),
-                sum(values) / len(values) if values else None,
-                len(values),
-            )
-        times.append(row)
-    months: dict[str, int] = defaultdict(int)
-    for record in records:
-        months[_month(site, record)] += 1
-    volumes = site.policy.volumes
-    by_month: list[dict[str, Any]] = []
-    for month in sorted(set(months) | set(volumes)):
-        tickets = volumes.get(month)
-        count = months.get(month, 0)
-        per_k = count * 1000 / tickets if tickets else None
-        by_month.append({"month": month, "count": count, "tickets": tickets, "per_1000": per_k})
-    peak = max((row["per_1000"] or 0 for row in by_month), default=0) or 1
-    for row in by_month:
-        row["bar"] = (row["per_1000"] or 0) / peak
-    load: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "total": 0})
-    for record in records:
-        load[record.state.owner]["total"] += 1
-        if record.active:
-            load[record.state.owner]["open"] += 1
-    repeats = sum(1 for r in records if r.data.get("related"))
-    return {
-        "records": records,
-        "times": times,
-        "by_month": by_month,
-        "load": sorted(
-            load.items(), key=lambda item: (-item[1]["open"], -item[1]["total"], item[0])
-        ),
-        "repeat_rate": repeats / len(records) if records else None,
-        "repeats": repeats,
-        "drills": sum(1 for r in site.records if r.escalation.drill),
-    }
+    return {"result": result, "note": "", "bars": bars, "show_compensation": compensation}
 
 
 def _worked_example(policy: Policy) -> tuple[dict[str, Any], Score]:
