@@ -45,7 +45,7 @@ RECORD: dict[str, Any] = {
     "owner": "alice",
     "level": "L2",
     "references": {
-        "tickets": [f"ZD-XSS-{SCRIPT}"],
+        "tickets": [f"ZD-XSS-{SCRIPT}", f"ZD-FENCE\n```\n{SCRIPT}\n```"],
         "orders": [f"ORD-{JINJA}-31337"],
         "links": [
             'https://example.com/"><script>alert(2)</script>',

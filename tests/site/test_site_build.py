@@ -27,7 +27,7 @@ from conftest import (
 from escalate.duration import parse_duration
 from escalate.records import ACTIVE_STATUSES
 from escalate.repo import Repo
-from escalate.rotation import on_call
+from escalate.rotation import next_shift, on_call
 from escalate.scoring import score
 
 pytestmark = pytest.mark.site
@@ -266,6 +266,10 @@ def test_policy_pages_show_the_yaml(repo_site: Build, repo: Repo) -> None:
             )
         ]
         assert f"<code>{handle}</code>" in now_cell, rotation["id"]
+        following = next_shift(rotation, AT)
+        next_cell = row[row.index('class="esc-oncall-next"') :].split("</td>", 1)[0]
+        assert f"<code>{following.handle}</code>" in next_cell, rotation["id"]
+        assert following.handle != handle
 
 
 def test_a_changed_policy_target_shows_after_a_rebuild(
@@ -285,6 +289,8 @@ def test_hostile_text_shows_as_text(hostile_site: Build) -> None:
     built = parse(page(hostile_site, f"escalations/{HOSTILE_ID}/index.html"))
     for text in (TITLE, CUSTOMER, CONTACT, SCRIPT, IMG, JS_LINK, JINJA, RAW):
         assert normalize(text) in built.text, text
+    # a list joined into one cell stays one piece of text, fences and all
+    assert f"ZD-XSS-{SCRIPT}, ZD-FENCE ``` {SCRIPT} ```" in built.text
     assert "{{ 7*7 }}" in built.text and "49" not in built.text.replace("ESC-2026-0999", "")
     # the page title is the escaped title too
     title = parse(page(hostile_site, f"escalations/{HOSTILE_ID}/index.html")).find("title")

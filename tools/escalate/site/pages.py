@@ -393,6 +393,10 @@ def _slug(value: Any) -> Markup:
     return Markup(re.sub(r"[^a-z0-9]+", "-", str(value).lower()).strip("-") or "x")
 
 
+def _join(items: Iterable[Any], separator: str = "") -> Markup:
+    return Markup(escape.finalize(separator)).join(escape.finalize(item) for item in items)
+
+
 def _instant(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         return value
@@ -582,6 +586,9 @@ def _environment() -> jinja2.Environment:
         markdown=escape.render_markdown,
         slug=_slug,
         instant=_instant,
+        # Jinja's own join escapes items with markupsafe only (no Markdown entities, line
+        # breaks kept): every item goes through escape.finalize instead.
+        join=_join,
     )
     return env
 
