@@ -1,0 +1,133 @@
+"""escape.py, the one place record text becomes page output: unit tables, no build needed."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from markupsafe import Markup
+
+from escalate.site.escape import (
+    attribute,
+    escape_text,
+    finalize,
+    render_markdown,
+    safe_url,
+    sanitize_html,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "[x](javascript:alert(1))",
+        "{{ 7*7 }} {% raw %}",
+        "```\ncode\n```",
+        "~~~\ncode\n~~~",
+        "**bold** _em_ `tick` | pipe # hash ! bang \\ backslash",
+        "a \"quoted\" 'text' & more",
+        "line one\n\nline two",
+    ],
+)
+def test_escaped_text_has_no_syntax_left_and_reads_the_same(text: str) -> None:
+    escaped = escape_text(text)
+    bare = re.sub(r"&#[0-9]+;", "", escaped)
+    for char in "<>\"'`~[]{}*_|#!=\\\n&":
+        assert char not in bare
+    assert html.unescape(escaped) == text
+
+
+def test_control_characters_are_dropped() -> None:
+    # STX/ETX frame Python-Markdown's placeholders: text must never forge one.
+    assert escape_text("a\x02wzxhzdk:0\x03b\x00c") == "awzxhzdk:0bc"
+    assert escape_text(None) == ""
+
+
+def test_finalize_escapes_strings_and_trusts_markup() -> None:
+    assert finalize("<b>") == Markup("&#60;b&#62;")
+    assert finalize(Markup("<b>ok</b>")) == Markup("<b>ok</b>")
+    assert finalize(None) == Markup("")
+    assert finalize(True) == Markup("yes")
+    assert finalize(3) == Markup("3")
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://example.com/a?b=1", True),
+        ("HTTPS://example.com", True),
+        ("mailto:team@example.com", True),
+        ("#section-2", True),
+        ("http://example.com", False),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        (" javascript:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("java\nscript:alert(1)", False),
+        ("data:text/html,<script>alert(1)</script>", False),
+        ("vbscript:msgbox", False),
+        ("//evil.example.com", False),
+        ("../escalations/ESC-2026-0001/", False),
+        ("https:", False),
+        ("#a b", False),
+        (None, False),
+    ],
+)
+def test_only_https_mailto_and_anchors_are_links(url: str | None, safe: bool) -> None:
+    assert (safe_url(url) is not None) is safe
+
+
+def test_attribute_values_cannot_break_out() -> None:
+    value = attribute('https://x/" onmouseover="alert(1)')
+    assert '"' not in value and "=" not in value
+    assert html.unescape(value) == 'https://x/" onmouseover="alert(1)'
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        ("<script>alert(1)</script>ok", "ok"),
+        ("<style>p{}</style><p>ok</p>", "<p>ok</p>"),
+        ('<p onclick="alert(1)">x</p>', "<p>x</p>"),
+        ('<a href="javascript:alert(1)">x</a>', '<a rel="nofollow noopener noreferrer">x</a>'),
+        (
+            '<a href="https://e.com/" target="_blank">x</a>',
+            '<a href="https://e.com/" rel="nofollow noopener noreferrer">x</a>',
+        ),
+        ('<img src="http://e.com/x.png" onerror="alert(1)">', ""),
+        ('<img src="https://e.com/x.png" alt="a">', '<img src="https://e.com/x.png" alt="a">'),
+        ('<td style="text-align: left;">x</td>', '<td style="text-align: left;">x</td>'),
+        ('<td style="background:url(javascript:alert(1))">x</td>', "<td>x</td>"),
+        ("<iframe src=x>inner</iframe>after", "after"),
+        ("<svg onload=alert(1)><circle/></svg>after", "after"),
+        ("<blink><b>bold</b></blink>", "<b>bold</b>"),
+        ("<h1>Title</h1>", "<h2>Title</h2>"),
+        ("<p><em>open", "<p><em>open</em></p>"),
+        ("</div>stray", "stray"),
+        ("<p>{{ 7*7 }} `x` a=b</p>", "<p>&#123;&#123; 7*7 &#125;&#125; &#96;x&#96; a&#61;b</p>"),
+        ('<code class="language-py">x</code>', '<code class="language-py">x</code>'),
+        ('<code class="x" onclick="y">x</code>', "<code>x</code>"),
+    ],
+)
+def test_sanitize_html_keeps_only_the_allow_list(dirty: str, clean: str) -> None:
+    assert sanitize_html(dirty) == Markup(clean)
+
+
+def test_markdown_free_text_renders_without_raw_html() -> None:
+    rendered = str(
+        render_markdown(
+            "# Head\n\n**bold** [ok](https://e.com) [bad](javascript:alert(1)) <b>raw</b>\n\n"
+            "<script>alert(1)</script>\n\n```\n<script>x</script>\n```\n\n| a |\n|---|\n| {{ 7*7 }} |\n"
+        )
+    )
+    assert "<h2>Head</h2>" in rendered
+    assert "<strong>bold</strong>" in rendered
+    assert '<a href="https://e.com" rel="nofollow noopener noreferrer">ok</a>' in rendered
+    assert '<a rel="nofollow noopener noreferrer">bad</a>' in rendered
+    assert "&lt;b&gt;raw&lt;/b&gt;" in rendered and "<b>" not in rendered
+    assert "<script" not in rendered and "&lt;script&gt;" in rendered
+    assert "<table>" in rendered and "&#123;&#123; 7*7 &#125;&#125;" in rendered
+    assert "`" not in rendered and "javascript" not in rendered.replace("(javascript:", "")
