@@ -15,6 +15,7 @@ import click
 from .common import Context, run_guarded
 from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
 from .reports import show, status
+from .scaffold import new, postmortem, renumber
 from .validate import validate
 from .watch import watch
 
@@ -40,6 +41,9 @@ def cli(ctx: click.Context, repo_dir: str | None, no_cache: bool, traceback: boo
 cli.add_command(validate)
 cli.add_command(show)
 cli.add_command(status)
+cli.add_command(new)
+cli.add_command(renumber)
+cli.add_command(postmortem)
 for _command in LIFECYCLE_COMMANDS:
     cli.add_command(_command)
 cli.add_command(watch)

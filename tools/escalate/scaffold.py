@@ -1,0 +1,486 @@
+"""New files from templates: escalation records and postmortems, and IDs to put them under.
+
+Templates are Jinja2 with `StrictUndefined` (a misspelt variable is an error, not an empty
+string) and `keep_trailing_newline`. Every value goes through a filter that makes it safe
+where it lands: `yaml` writes a YAML scalar (plain when that reads back as the same value,
+else double-quoted), `md` and `cell` escape Markdown and HTML. A repository's own
+`templates/<name>.j2` wins over the built-in one.
+
+IDs are `<prefix>-<year>-<number>`, numbered per year. The directory of a new record is
+reserved with an atomic `mkdir`, so two commands started at the same instant in one
+checkout cannot take the same number.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .edits import (
+    instant_text,
+    record_sources,
+    replace_front_matter_scalar,
+    replace_scalar,
+    yaml_scalar,
+)
+from .errors import RecordError
+from .records import Escalation, State
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from .policy import Policy
+    from .repo import Repo
+
+RECORD_TEMPLATE = "escalation.yaml.j2"
+POSTMORTEM_TEMPLATE = "postmortem.md.j2"
+MAX_ID_ATTEMPTS = 1000
+
+
+def builtin_template_dir() -> Path:
+    return Path(__file__).resolve().parent / "templates"
+
+
+# --- filters ------------------------------------------------------------------------------------
+
+# Markdown's inline markup characters; `_` only where it could start or end emphasis.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_MD_BLOCK_START = re.compile(r"^([#>+=-]|\d+[.)])")
+
+
+def markdown_text(value: object) -> str:
+    """Text for a Markdown paragraph: shown as written, never as markup or HTML."""
+    text = " ".join(str(value).split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # A paragraph that starts like a heading, quote or list item must not become one.
+    match = _MD_BLOCK_START.match(text)
+    if match is not None:
+        token = match.group(1)
+        text = (token[:-1] + "\\" + token[-1] if len(token) > 1 else "\\" + token) + text[
+            len(token) :
+        ]
+    return text
+
+
+def markdown_cell(value: object) -> str:
+    """Text for a Markdown table cell: one line, `|` escaped."""
+    text = markdown_text(value) if value not in (None, "") else ""
+    return text or " "
+
+
+def environment(root: Path | None) -> Environment:
+    """The Jinja2 environment: the repo's templates/ first, then the built-in ones."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    paths = [str(builtin_template_dir())]
+    if root is not None and (root / "templates").is_dir():
+        paths.insert(0, str(root / "templates"))
+    env = Environment(
+        loader=FileSystemLoader(paths),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # YAML and Markdown: the filters below do the escaping
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["yaml"] = yaml_scalar
+    env.filters["md"] = markdown_text
+    env.filters["cell"] = markdown_cell
+    env.filters["flow"] = lambda values: "[" + ", ".join(yaml_scalar(v) for v in values) + "]"
+    return env
+
+
+# --- IDs --------------------------------------------------------------------------------------
+
+
+def id_pattern(prefix: str, year: int) -> re.Pattern[str]:
+    return re.compile(rf"{re.escape(prefix)}-{year}-(\d{{4,}})")
+
+
+def format_id(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year}-{number:04d}"
+
+
+def used_numbers(root: Path, prefix: str, year: int, ids: Iterable[str] = ()) -> set[int]:
+    """Numbers taken in a year: by a directory under incidents/<year>/ or by a record's id."""
+    pattern = id_pattern(prefix, year)
+    taken = {int(m.group(1)) for i in ids if (m := pattern.fullmatch(i))}
+    year_dir = root / "incidents" / str(year)
+    if year_dir.is_dir():
+        taken.update(
+            int(m.group(1))
+            for entry in os.scandir(year_dir)
+            if (m := pattern.fullmatch(entry.name))
+        )
+    return taken
+
+
+def reserve_id(root: Path, prefix: str, year: int, ids: Iterable[str] = ()) -> tuple[str, Path]:
+    """The next free ID of the year and its new, empty directory (created atomically)."""
+    year_dir = root / "incidents" / str(year)
+    year_dir.mkdir(parents=True, exist_ok=True)
+    taken = used_numbers(root, prefix, year, ids)
+    number = max(taken, default=0) + 1
+    for _ in range(MAX_ID_ATTEMPTS):
+        candidate = format_id(prefix, year, number)
+        directory = year_dir / candidate
+        try:
+            os.mkdir(directory)
+        except FileExistsError:  # someone else took it a moment ago: try the next one
+            number += 1
+            continue
+        return candidate, directory
+    raise RecordError(f"could not reserve an ID under {year_dir}; check its permissions")
+
+
+def record_ids(repo: Repo) -> list[str]:
+    return [
+        str(s.data["id"])
+        for s in repo.sources
+        if s.kind == "escalation" and isinstance(s.data, dict) and "id" in s.data
+    ]
+
+
+# --- routing a new case -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Routing:
+    level: str
+    team: str | None
+    owner: str | None
+    why: str  # how the owner was found, or why none was
+
+
+def route(
+    policy: Policy,
+    category: str,
+    severity: str,
+    flags: Sequence[str],
+    now: datetime,
+    level: str | None = None,
+) -> Routing:
+    """The level and owner of a new case when none is given.
+
+    The level is the first on the path, or the second for the two most severe severities
+    and for any impact flag (frontline hands those to a specialist straight away). The
+    owner is whoever is on call at `now` in the category's team for that level.
+    """
+    levels = list(policy.levels)
+    if level is None:
+        severe = list(policy.severities)[:2]
+        second = len(levels) > 1 and (severity in severe or bool(flags))
+        level = levels[1] if second else (levels[0] if levels else "L1")
+    found = policy.categories.get(category)
+    team = found.teams.get(level) if found is not None else None
+    if team is None:
+        return Routing(level, None, None, f"category {category!r} names no team for {level}")
+    try:
+        from . import rotation
+    except ImportError:  # pragma: no cover - the rotation module ships with the tool
+        return Routing(level, team, None, "on-call routing is not available")
+    rotations = [r for r in policy.rotations if r.get("team") == team]
+    rotations.sort(key=lambda r: r.get("layer", "primary") != "primary")
+    if not rotations:
+        return Routing(level, team, None, f"team {team} has no on-call rotation")
+    owner = rotation.on_call(rotations[0], now)
+    return Routing(level, team, owner, f"on call for {team} ({rotations[0].get('id', team)})")
+
+
+# --- the new record ------------------------------------------------------------------------------------
+
+
+@dataclass
+class NewRecord:
+    """What `escalate new` knows about a case; None for what it was not told."""
+
+    id: str
+    title: str
+    opened_at: str
+    reported_by: str
+    severity: str
+    category: str
+    customer: str
+    tier: str
+    summary: str
+    owner: str
+    level: str
+    product_area: str | None = None
+    arr: float | None = None
+    region: str | None = None
+    customers_affected: int | None = None
+    revenue_at_risk: float | None = None
+    reputational_risk: str | None = None
+    flags: list[str] = field(default_factory=list)
+    tickets: list[str] = field(default_factory=list)
+    drill: bool = False
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "opened_at": self.opened_at,
+            "reported_by": self.reported_by,
+            "severity": self.severity,
+            "category": self.category,
+            "product_area": self.product_area,
+            "customer": {
+                "name": self.customer,
+                "tier": self.tier,
+                "arr": _number(self.arr),
+                "region": self.region,
+            },
+            "impact": {
+                "customers_affected": self.customers_affected,
+                "revenue_at_risk": _number(self.revenue_at_risk),
+                "reputational_risk": self.reputational_risk,
+                "flags": list(self.flags),
+                "summary": self.summary,
+            },
+            "owner": self.owner,
+            "level": self.level,
+            "tickets": list(self.tickets),
+            "drill": self.drill,
+        }
+
+
+def _number(value: float | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def render_record(env: Environment, record: NewRecord) -> str:
+    return env.get_template(RECORD_TEMPLATE).render(record.context())
+
+
+def check_new_record(policy: Policy, values: Mapping[str, str | None]) -> list[str]:
+    """Every value (by option name) that the policy does not know, each with its fix."""
+    from .schema import suggest
+
+    known: dict[str, tuple[Mapping[str, Any], str]] = {
+        "--severity": (policy.severities, "policy/severity.yaml"),
+        "--category": (policy.categories, "policy/matrix.yaml"),
+        "--tier": (policy.tiers, "policy/matrix.yaml"),
+        "--level": (policy.levels, "policy/matrix.yaml"),
+        "--reported-by": (policy.people, "policy/roster.yaml"),
+        "--owner": (policy.people, "policy/roster.yaml"),
+    }
+    problems = []
+    for option, value in values.items():
+        choices, where = known[option]
+        if value is None or value in choices:
+            continue
+        hint = suggest(value, choices)
+        if not hint and len(choices) <= 12:
+            hint = f" (one of {', '.join(choices)})"
+        problems.append(f"{option} {value!r} is not in {where}{hint}")
+    return problems
+
+
+# --- the postmortem ------------------------------------------------------------------------------------
+
+
+def _details(event: Mapping[str, Any]) -> str:
+    parts = []
+    for key in ("to", "level", "severity", "reason", "channel"):
+        if key in event:
+            parts.append(f"{key} {event[key]}")
+    if "text" in event:
+        parts.append(str(event["text"]))
+    return "; ".join(parts)
+
+
+def postmortem_context(
+    escalation: Escalation, policy: Policy, now: datetime, score: Any = None
+) -> dict[str, Any]:
+    data = escalation.data
+    state: State = escalation.state
+    created = now.astimezone(policy.default_timezone).date().isoformat()
+    actions = [
+        {
+            key: action[key]
+            for key in ("id", "title", "owner", "due", "done_at", "link")
+            if key in action
+        }
+        for action in data.get("actions") or []
+    ]
+    timeline = [
+        {"at": e["at"], "event": e["event"], "by": e["by"], "details": _details(e)}
+        for e in data.get("timeline") or []
+    ]
+    return {
+        "id": escalation.id,
+        "title": escalation.title,
+        "created": created,
+        "authors": [state.owner],
+        "owner": state.owner,
+        "level": state.level,
+        "status": state.status,
+        "severity": state.severity,
+        "severity_at_opening": data["severity"],
+        "score": score,
+        "category": data["category"],
+        "product_area": data.get("product_area"),
+        "customer": {
+            key: data["customer"].get(key) for key in ("name", "tier", "arr", "region", "contact")
+        },
+        "impact": {
+            key: data["impact"].get(key)
+            for key in (
+                "customers_affected",
+                "revenue_at_risk",
+                "reputational_risk",
+                "flags",
+                "summary",
+            )
+        },
+        "opened_at": data["opened_at"],
+        "acknowledged_at": _iso(state.acknowledged_at),
+        "mitigated_at": _iso(state.mitigated_at),
+        "resolved_at": _iso(state.resolved_at),
+        "timeline": timeline,
+        "actions": actions,
+        "related": list(data.get("related") or []),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return instant_text(value) if value is not None else None
+
+
+def score_of(escalation: Escalation, policy: Policy) -> Any:
+    """The escalation's score when the scoring module can compute one, else None."""
+    try:
+        from . import scoring
+    except ImportError:  # pragma: no cover - scoring ships with the tool
+        return None
+    from .errors import EscalateError
+
+    if not policy.usable("scoring"):
+        return None
+    try:
+        return scoring.score(escalation, policy)
+    except EscalateError:
+        return None
+
+
+def render_postmortem(env: Environment, context: Mapping[str, Any]) -> str:
+    return env.get_template(POSTMORTEM_TEMPLATE).render(context)
+
+
+# --- renumbering ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Renumbering:
+    """What `escalate renumber` will do: move one record and rewrite references to it."""
+
+    old_id: str
+    new_id: str
+    source_dir: Path  # absolute
+    target_dir: Path  # absolute, reserved (empty)
+    rewrites: dict[str, str]  # repo-relative path (after the move) -> new text
+    references: list[str]  # files whose `related:` were rewritten
+    ambiguous: list[str]  # files whose `related:` name a duplicated ID: left alone
+
+
+def choose_duplicate(repo: Repo, escalation_id: str, given: str | None = None) -> str:
+    """The record file to renumber: the given one, else the later of the duplicates."""
+    sources = [s for s in record_sources(repo, escalation_id) if isinstance(s.data, dict)]
+    if given is not None:
+        wanted = given.rstrip("/")
+        if not wanted.endswith(".yaml"):
+            wanted += "/escalation.yaml"
+        for source in sources:
+            if source.path == wanted:
+                return source.path
+        raise RecordError(
+            f"{given} is not a record with the id {escalation_id}; "
+            f"records with it: {', '.join(s.path for s in sources) or 'none'}",
+            rule="unknown-id",
+        )
+    if not sources:
+        from .edits import record_source
+
+        record_source(repo, escalation_id)  # raises the "no escalation" error with hints
+        raise RecordError(f"{escalation_id} does not parse; fix it first", rule="unknown-id")
+
+    def opened(source: Any) -> tuple[str, str]:
+        return (str(source.data.get("opened_at", "")), source.path)
+
+    return max(sources, key=opened).path
+
+
+def plan_renumbering(repo: Repo, escalation_id: str, relative: str) -> Renumbering:
+    """Reserve the next free ID and compute every file edit; nothing is moved yet."""
+    root = repo.root
+    duplicated = len(record_sources(repo, escalation_id)) > 1
+    year_match = re.fullmatch(r".*-(\d{4})-\d+", escalation_id)
+    year = int(year_match.group(1)) if year_match else int(relative.split("/")[1])
+    prefix = repo.policy.id_prefix
+    new_id, target = reserve_id(root, prefix, year, record_ids(repo))
+    source_dir = (root / relative).parent
+    try:
+        new_dir = target.relative_to(root).as_posix()
+        rewrites: dict[str, str] = {}
+        record_text = _read_text(root / relative)
+        rewrites[f"{new_dir}/escalation.yaml"] = replace_scalar(
+            record_text, "/id", new_id, relative
+        )
+        postmortem = source_dir / "postmortem.md"
+        if postmortem.is_file():
+            shown = f"{source_dir.relative_to(root).as_posix()}/postmortem.md"
+            text = _read_text(postmortem)
+            pm_source = next((s for s in repo.sources if s.path == shown), None)
+            if (
+                pm_source is not None
+                and isinstance(pm_source.data, dict)
+                and pm_source.data.get("id") == escalation_id
+            ):
+                rewrites[f"{new_dir}/postmortem.md"] = replace_front_matter_scalar(
+                    text, "/id", new_id, shown
+                )
+        references: list[str] = []
+        ambiguous: list[str] = []
+        for source in repo.sources:
+            if source.kind != "escalation" or source.path == relative:
+                continue
+            related = source.data.get("related") if isinstance(source.data, dict) else None
+            if not isinstance(related, list) or escalation_id not in related:
+                continue
+            if duplicated:
+                ambiguous.append(source.path)
+                continue
+            text = _read_text(root / source.path)
+            for index, value in enumerate(related):
+                if value == escalation_id:
+                    text = replace_scalar(text, f"/related/{index}", new_id, source.path)
+            rewrites[source.path] = text
+            references.append(source.path)
+    except BaseException:
+        target.rmdir()
+        raise
+    return Renumbering(escalation_id, new_id, source_dir, target, rewrites, references, ambiguous)
+
+
+def _read_text(path: Path) -> str:
+    """A file's text with its byte-order mark, if any, kept (edits write it back)."""
+    return path.read_bytes().decode("utf-8")
+
+
+def apply_renumbering(root: Path, plan: Renumbering) -> None:
+    """Move the record's directory into the reserved one and write every rewritten file."""
+    from .yamlio import atomic_write
+
+    for entry in sorted(os.listdir(plan.source_dir)):
+        os.rename(plan.source_dir / entry, plan.target_dir / entry)
+    plan.source_dir.rmdir()
+    for relative, text in plan.rewrites.items():
+        atomic_write(root / relative, text)
