@@ -6,7 +6,9 @@ import difflib
 import json
 import shutil
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -164,7 +166,9 @@ def test_at_defaults_to_now_then_escalate_now_then_the_clock(
     assert result.code == 0, result.err
     lines = record_path(repo, "ESC-2026-0029").read_text().splitlines()
     stamp = lines[-1].split("at: ", 1)[1].split(",", 1)[0]
-    assert stamp.endswith("+00:00") and "." not in stamp
+    assert "." not in stamp  # to the second, in the repo's default zone
+    written = datetime.fromisoformat(stamp)
+    assert written.utcoffset() == written.astimezone(ZoneInfo("Europe/Berlin")).utcoffset()
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TypeVar
 
 import click
@@ -85,16 +85,15 @@ def event_options(text_required: bool = False) -> Callable[[F], F]:
     return decorate
 
 
-def _instant(at: datetime | None, now: datetime | None) -> datetime:
-    if at is not None:
-        return at
+def resolve_now(now: datetime | None, zone: tzinfo | None = None) -> datetime:
+    """--now, else $ESCALATE_NOW, else the clock: to the second, in the repo's zone."""
     if now is not None:
         return now
     configured = os.environ.get("ESCALATE_NOW")
     if configured:
         return INSTANT.convert(configured, None, None)
-    # The clock's own time, to the second: nobody logs events to the microsecond.
-    return datetime.now(UTC).replace(microsecond=0)
+    clock = datetime.now(UTC).replace(microsecond=0)
+    return clock.astimezone(zone) if zone is not None else clock
 
 
 def append(
@@ -113,14 +112,14 @@ def append(
     from ..edits import describe_event, instant_text, prepare_event, record_source
     from ..yamlio import atomic_write
 
-    when = instant_text(_instant(at, now))
+    repo = ctx.repo()
+    when = instant_text(at or resolve_now(now, repo.policy.default_timezone))
     event: dict[str, str] = {"at": when, "event": kind, "by": by}
     event.update(fields or {})
     if channel is not None:
         event["channel"] = channel
     if text is not None:
         event["text"] = text
-    repo = ctx.repo()
     source = record_source(repo, escalation_id)
     path = repo.root / source.path
     raw = path.read_bytes()

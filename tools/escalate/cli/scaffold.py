@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from .common import INSTANT, Context
+from .lifecycle import resolve_now
 
 FLAGS = ("payment", "safety", "compliance", "data", "security")
 RISKS = ("low", "medium", "high", "critical")
@@ -28,19 +29,6 @@ REQUIRED = (
 
 def stdin_is_terminal() -> bool:
     return sys.stdin.isatty()
-
-
-def resolve_now(now: datetime | None, default_zone: object = None) -> datetime:
-    """--now, else $ESCALATE_NOW, else the clock (to the second, in the repo's zone)."""
-    if now is not None:
-        return now
-    configured = os.environ.get("ESCALATE_NOW")
-    if configured:
-        return INSTANT.convert(configured, None, None)
-    clock = datetime.now(UTC).replace(microsecond=0)
-    from zoneinfo import ZoneInfo
-
-    return clock.astimezone(default_zone) if isinstance(default_zone, ZoneInfo) else clock
 
 
 now_flag = click.option(
