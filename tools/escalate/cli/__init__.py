@@ -15,7 +15,9 @@ import click
 from .common import Context, run_guarded
 from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
 from .reports import show, status
+from .routing import oncall, roster, triggers
 from .scaffold import new, postmortem, renumber
+from .score import score
 from .validate import validate
 from .watch import watch
 
@@ -47,6 +49,10 @@ cli.add_command(postmortem)
 for _command in LIFECYCLE_COMMANDS:
     cli.add_command(_command)
 cli.add_command(watch)
+cli.add_command(score)
+cli.add_command(oncall)
+cli.add_command(roster)
+cli.add_command(triggers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

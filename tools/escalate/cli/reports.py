@@ -18,9 +18,14 @@ from .common import Context, format_option, now_option
 def show(ctx: Context, escalation_id: str, now: datetime, output_format: str) -> None:
     """Show one escalation: its facts and the state derived from its timeline."""
     from ..records import describe, format_age
+    from ..routing import pending
 
-    escalation = ctx.repo().escalation(escalation_id)
+    repo = ctx.repo()
+    escalation = repo.escalation(escalation_id)
     view = describe(escalation, now)
+    below = pending(escalation, repo.policy, now, repo)
+    view["required_level"] = below.required if below else None
+    view["triggers"] = [hit.as_json() for hit in below.hits] if below else []
     if output_format == "json":
         click.echo(json.dumps(view, indent=2, ensure_ascii=False))
         return
@@ -38,6 +43,10 @@ def show(ctx: Context, escalation_id: str, now: datetime, output_format: str) ->
             else ""
         ),
         f"  owner:     {view['owner']} at {view['level']}",
+        *(
+            f"  {'needs:' if index == 0 else '':<11}{hit.level} (trigger {hit.trigger}: {hit.reason})"
+            for index, hit in enumerate(below.hits if below else ())
+        ),
         f"  customer:  {customer['name']} ({customer['tier']}"
         + (f", {customer['region']}" if customer.get("region") else "")
         + ")",
@@ -69,13 +78,16 @@ def show(ctx: Context, escalation_id: str, now: datetime, output_format: str) ->
 def status(ctx: Context, now: datetime, output_format: str, show_all: bool) -> None:
     """List open escalations: ID, severity, owner, status and age (oldest first)."""
     from ..records import describe, format_age
+    from ..routing import pending
 
     repo = ctx.repo()
-    rows = [
-        describe(escalation, now)
-        for escalation in repo.escalations.values()
-        if show_all or escalation.state.active
-    ]
+    rows = []
+    for escalation in repo.escalations.values():
+        if show_all or escalation.state.active:
+            row = describe(escalation, now)
+            below = pending(escalation, repo.policy, now, repo)
+            row["required_level"] = below.required if below else None
+            rows.append(row)
     rows.sort(key=lambda row: (row["severity"], -row["age_seconds"]))
     if output_format == "json":
         click.echo(json.dumps({"now": now.isoformat(), "escalations": rows}, indent=2))
@@ -92,7 +104,8 @@ def status(ctx: Context, now: datetime, output_format: str, show_all: bool) -> N
             row["level"],
             row["status"],
             format_age(row["age_seconds"]),
-            row["title"][:60],
+            # A case below the level its triggers require is marked where the eye lands.
+            (f"↑{row['required_level']} " if row["required_level"] else "") + row["title"][:60],
         )
         for row in rows
     ]
