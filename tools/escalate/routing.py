@@ -514,12 +514,14 @@ def route(
 
 
 def routable_teams(policy: Policy) -> list[str]:
-    """Every team a category names, in the matrix's order."""
-    teams: dict[str, None] = {}
+    """Every team a category names: in the roster's order, then any the roster lacks."""
+    named: dict[str, None] = {}
     for category in policy.categories.values():
         for team in category.teams.values():
-            teams.setdefault(str(team), None)
-    return list(teams)
+            named.setdefault(str(team), None)
+    return [team for team in policy.teams if team in named] + [
+        team for team in named if team not in policy.teams
+    ]
 
 
 def on_call_teams(policy: Policy, at: datetime, team: str | None = None) -> list[OnCall]:
