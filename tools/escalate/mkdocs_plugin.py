@@ -18,7 +18,7 @@ import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -37,20 +37,24 @@ MAX_FINDINGS_SHOWN = 5
 
 
 class EscalatePluginConfig(Config):  # type: ignore[no-untyped-call]
-    now = c.Optional(c.Type(str))
+    # An unquoted timestamp in mkdocs.yml arrives as a datetime (PyYAML), a quoted one as text.
+    now = c.Optional(c.Type((str, datetime)))
     profile = c.Optional(c.Type(str))
     repo = c.Optional(c.Dir(exists=True))
     assets = c.Type(bool, default=True)  # add the plugin's CSS and JS to every page
 
 
-def parse_now(text: str | None) -> datetime:
+def parse_now(text: str | datetime | None) -> datetime:
     """An RFC 3339 instant (offset required), or the current time when text is empty."""
     if not text:
         return datetime.now(UTC)
-    try:
-        parsed = datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        raise PluginError(f"escalate: now={text!r} is not an RFC 3339 timestamp") from None
+    if isinstance(text, datetime):
+        parsed = text
+    else:
+        try:
+            parsed = datetime.fromisoformat(text.strip().replace("z", "Z"))
+        except ValueError:
+            raise PluginError(f"escalate: now={text!r} is not an RFC 3339 timestamp") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise PluginError(f"escalate: now={text!r} has no timezone offset; add Z or +01:00")
     return parsed
@@ -83,7 +87,8 @@ class EscalatePlugin(BasePlugin[EscalatePluginConfig]):  # type: ignore[no-untyp
         from .validation import validate
 
         root = Path(self.config.repo or Path(config.config_file_path).parent).resolve()
-        self.now = parse_now(self.config.now or os.environ.get("ESCALATE_NOW"))
+        configured = cast("str | datetime | None", self.config.now)
+        self.now = parse_now(configured or os.environ.get("ESCALATE_NOW"))
         try:
             self.repo = Repo.load(root)
         except EscalateError as exc:
