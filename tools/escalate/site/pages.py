@@ -25,8 +25,9 @@ import jinja2
 from markupsafe import Markup
 
 from ..duration import format_duration
+from ..errors import PolicyError
 from ..policy import CLOCKS, Policy
-from ..publishing import Profile, Scrubber, redact
+from ..publishing import REDACTED, Profile, Scrubber, redact
 from ..records import ACTIVE_STATUSES, STATUSES, Escalation, parse_instant
 from ..repo import Repo, split_front_matter
 from ..rotation import Shift, next_shift, shift_at
@@ -280,6 +281,33 @@ def _load_clocks() -> tuple[Callable[..., list[Any]] | None, str]:
     return sla.clocks_for, ""
 
 
+# What every page is built from: a profile cannot hide these (it would hide the case itself).
+_STRUCTURE_PATHS = ("id", "opened_at", "severity", "category", "owner", "level", "customer.tier", "timeline", "customer", "impact")  # fmt: skip
+# Required text a profile may hide: shown as a placeholder.
+_PLACEHOLDERS = {"title": REDACTED, "impact.summary": REDACTED}
+
+
+def _check_profile(profile: Profile) -> None:
+    for path in profile.hide:
+        if path in _STRUCTURE_PATHS:
+            raise PolicyError(
+                f"profile {profile.id!r} hides {path!r}, which every escalation page is built "
+                "from; hide fields inside it instead (e.g. customer.name)",
+                path="policy/publishing.yaml",
+                rule="publishing/structural",
+            )
+
+
+def _fill_placeholders(data: dict[str, Any]) -> dict[str, Any]:
+    for path, text in _PLACEHOLDERS.items():
+        head, _, tail = path.partition(".")
+        if not tail and head not in data:
+            data[head] = text
+        elif tail and isinstance(data.get(head), dict) and tail not in data[head]:
+            data[head] = {**data[head], tail: text}
+    return data
+
+
 def build_model(
     repo: Repo,
     now: datetime,
@@ -291,6 +319,7 @@ def build_model(
     """Redact, derive and measure every valid record of the repository as of now."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("the site needs a timezone-aware now")
+    _check_profile(profile)
     site = Site(repo, now, profile, commit, use_directory_urls)
     clocks_for, site.clocks_note = _load_clocks()
     site.clocks_available = clocks_for is not None
@@ -301,7 +330,7 @@ def build_model(
             scrubber.add_record(escalation.data, profile, public_names)
     for escalation_id in sorted(repo.escalations):
         original = repo.escalations[escalation_id]
-        data = redact(original.data, profile)
+        data = _fill_placeholders(redact(original.data, profile))
         if profile.hide:
             data = _scrub_record(data, scrubber)
         future = original.opened_at > now
@@ -538,7 +567,7 @@ def _metrics(site: Site) -> dict[str, Any]:
 
 
 def _worked_example(policy: Policy) -> tuple[dict[str, Any], Score]:
-    """The DESIGN example case, scored with this repository's model."""
+    """An example case like DESIGN.md's, scored with this repository's model."""
     data = {
         "id": f"{policy.id_prefix}-2026-0042",
         "title": "EU card payments failing at checkout",
@@ -546,10 +575,11 @@ def _worked_example(policy: Policy) -> tuple[dict[str, Any], Score]:
         "reported_by": "example",
         "severity": "sev2",
         "category": "payments",
-        "customer": {"name": "Example", "tier": "enterprise", "arr": 240000, "region": "emea"},
+        # Odd numbers on purpose: an example must not repeat a real (possibly hidden) value.
+        "customer": {"name": "Example", "tier": "enterprise", "arr": 187500, "region": "emea"},
         "impact": {
-            "customers_affected": 1200,
-            "revenue_at_risk": 50000,
+            "customers_affected": 1350,
+            "revenue_at_risk": 47500,
             "reputational_risk": "high",
             "flags": ["payment"],
             "summary": "Card payments fail.",
