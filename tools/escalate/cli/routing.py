@@ -31,6 +31,16 @@ def _minute(at: datetime) -> str:
     return short_instant(at)
 
 
+def _policy(ctx: Context) -> Policy:
+    """Only the policy: on-call questions need no records, and a large history loads slowly."""
+    from ..policy import load_policy
+    from ..schema import SchemaStore
+
+    root = ctx.root()
+    policy, _ = load_policy(root, SchemaStore(root))
+    return policy
+
+
 def _require(policy: Policy, *kinds: str) -> None:
     from ..errors import PolicyError
 
@@ -107,7 +117,7 @@ def oncall(ctx: Context, team: str | None, at: datetime, output_format: str) -> 
     from ..routing import on_call_teams, routable_teams
     from ..schema import suggest
 
-    policy = ctx.repo().policy
+    policy = _policy(ctx)
     _require(policy, "roster")
     if team is not None:
         known = {*policy.teams, *routable_teams(policy)}
@@ -167,7 +177,7 @@ def check(ctx: Context, start: datetime, end: datetime | None, output_format: st
     end = end if end is not None else start + DEFAULT_WINDOW
     if end <= start:
         raise UsageError(f"--to {end.isoformat()} must be after --from {start.isoformat()}")
-    policy = ctx.repo().policy
+    policy = _policy(ctx)
     _require(policy, "roster", "matrix")
     gaps = coverage_gaps(policy, start, end)
     teams = routable_teams(policy)
