@@ -18,6 +18,7 @@ from .reports import show, status
 from .routing import oncall, roster, triggers
 from .scaffold import new, postmortem, renumber
 from .score import score
+from .sla import sla
 from .validate import validate
 from .watch import watch
 
@@ -48,6 +49,7 @@ cli.add_command(renumber)
 cli.add_command(postmortem)
 for _command in LIFECYCLE_COMMANDS:
     cli.add_command(_command)
+cli.add_command(sla)
 cli.add_command(watch)
 cli.add_command(score)
 cli.add_command(oncall)

@@ -1,0 +1,314 @@
+"""`escalate sla check` end to end: the JSON contract, exit codes, and the CI formats.
+
+Each test gets a scratch playbook (this repository's policy/ and schema/, records written
+here) and its own parse cache. Targets used (policy/severity.yaml and policy/matrix.yaml,
+enterprise tier, always-open calendar): sev2 acknowledge 15m, customer_update 2h, mitigate
+8h, resolve 3d; sev3 acknowledge 1h, customer_update 8h, resolve 5d.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from escalate.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+NOW = "2026-11-22T12:00:00Z"
+
+
+def _record(
+    record_id: str,
+    opened: str,
+    timeline: str,
+    *,
+    severity: str = "sev2",
+    extra: str = "",
+) -> str:
+    return f"""\
+# yaml-language-server: $schema=../../../schema/escalation.schema.json
+id: {record_id}
+title: Card payments failing for one shop
+opened_at: {opened}
+reported_by: bob
+severity: {severity}
+category: payments
+customer: {{name: Acme GmbH, tier: enterprise, region: emea}}
+impact:
+  summary: Card payments fail with 3-D Secure timeouts.
+owner: alice
+level: L2
+timeline:
+{timeline}{extra}"""
+
+
+# Opened 09:00Z, never acknowledged: at 12:00 acknowledge is 3 h - 15m = 2h45m (9900 s)
+# over, the update cadence 3 h - 2 h = 1 h over; mitigate has 3 h of 8 h.
+OVERDUE = _record(
+    "ESC-2026-0101",
+    "2026-11-22T09:00:00Z",
+    "  - {at: 2026-11-22T09:05:00Z, event: note, by: bob, text: Paged the on-call.}\n",
+)
+# sev3 opened 18 Nov 15:00Z: resolve has 3d21h = 334800 s of 5d = 432000 (77.5 %): at risk.
+# The last update at 11:00Z leaves the 8h cadence at 1 h; acknowledge was met.
+AT_RISK = _record(
+    "ESC-2026-0102",
+    "2026-11-18T15:00:00Z",
+    "  - {at: 2026-11-18T15:20:00Z, event: acknowledged, by: alice}\n"
+    "  - {at: 2026-11-22T11:00:00Z, event: customer_update, by: alice, text: Fix ships Monday.}\n",
+    severity="sev3",
+)
+# Resolved and closed in time, nothing left to do.
+CLOSED = _record(
+    "ESC-2026-0103",
+    "2026-11-10T09:00:00Z",
+    "  - {at: 2026-11-10T09:20:00Z, event: acknowledged, by: alice}\n"
+    "  - {at: 2026-11-10T10:00:00Z, event: customer_update, by: alice, text: Fixed.}\n"
+    "  - {at: 2026-11-10T10:00:00Z, event: resolved, by: alice}\n"
+    "  - {at: 2026-11-11T10:00:00Z, event: closed, by: alice}\n",
+    severity="sev3",
+)
+DRILL = _record(
+    "ESC-2026-0105",
+    "2026-11-22T09:00:00Z",
+    "  - {at: 2026-11-22T09:05:00Z, event: note, by: bob, text: Game day.}\n",
+    extra="drill: true\n",
+)
+BROKEN = OVERDUE.replace("ESC-2026-0101", "ESC-2026-0104").replace("severity:", "severty:")
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def playbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "playbook"
+    root.mkdir()
+    for name in ("policy", "schema"):
+        shutil.copytree(ROOT / name, root / name)
+    monkeypatch.setenv("ESCALATE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("ESCALATE_NOW", raising=False)
+    return root
+
+
+def write(root: Path, *texts: str) -> None:
+    for text in texts:
+        record_id = text.split("\nid: ", 1)[1].split("\n", 1)[0]
+        folder = root / "incidents" / "2026" / record_id
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "escalation.yaml").write_text(text, encoding="utf-8")
+
+
+def sla(root: Path, *args: str) -> Result:
+    runner = CliRunner()
+    with runner.isolation() as (out, err, _):
+        code = main(["--traceback", "--repo", str(root), "sla", "check", *args])
+    result = Result(code, out.getvalue().decode(), err.getvalue().decode())
+    assert code != 3, result
+    return result
+
+
+def _json(root: Path, *args: str) -> Any:
+    import json
+
+    result = sla(root, "--now", NOW, "--format", "json", *args)
+    return json.loads(result.out)
+
+
+# --- the JSON contract -------------------------------------------------------------------------
+
+
+def test_json_shape(playbook: Path) -> None:
+    write(playbook, OVERDUE, AT_RISK, CLOSED)
+    report = _json(playbook)
+    assert set(report) == {"now", "escalations", "overdue", "skipped"}
+    assert report["now"] == "2026-11-22T12:00:00Z"
+    for entry in report["escalations"]:
+        assert set(entry) == {
+            "id", "file", "severity", "owner", "status", "clocks", "title", "drill",
+        }  # fmt: skip
+        for clock in entry["clocks"]:
+            assert set(clock) == {
+                "clock", "state", "target_seconds", "deadline", "stopped_at",
+                "elapsed_seconds", "remaining_seconds",
+                "overdue_seconds", "started_at", "missed_cycles", "calendar",
+            }  # fmt: skip
+    for entry in report["overdue"]:
+        assert set(entry) == {"id", "clock", "overdue_seconds"}
+
+
+def test_json_values(playbook: Path) -> None:
+    write(playbook, OVERDUE, AT_RISK)
+    report = _json(playbook)
+    # The most urgent escalation first.
+    assert [entry["id"] for entry in report["escalations"]] == ["ESC-2026-0101", "ESC-2026-0102"]
+    first = report["escalations"][0]
+    assert (first["file"], first["severity"], first["owner"], first["status"]) == (
+        "incidents/2026/ESC-2026-0101/escalation.yaml",
+        "sev2",
+        "alice",
+        "open",
+    )
+    ack = first["clocks"][0]
+    assert ack == {
+        "clock": "acknowledge",
+        "state": "overdue",
+        "target_seconds": 900,
+        "deadline": "2026-11-22T09:15:00Z",
+        "stopped_at": None,
+        "elapsed_seconds": 10800.0,
+        "remaining_seconds": 0.0,
+        "overdue_seconds": 9900.0,
+        "started_at": "2026-11-22T09:00:00Z",
+        "missed_cycles": 0,
+        "calendar": "24x7",
+    }
+    assert report["overdue"] == [
+        {"id": "ESC-2026-0101", "clock": "acknowledge", "overdue_seconds": 9900.0},
+        {"id": "ESC-2026-0101", "clock": "customer_update", "overdue_seconds": 3600.0},
+    ]
+    at_risk = {clock["clock"]: clock["state"] for clock in report["escalations"][1]["clocks"]}
+    assert at_risk == {
+        "acknowledge": "met",
+        "customer_update": "running",
+        "resolve": "at_risk",
+    }
+
+
+def test_finished_cases_only_with_all(playbook: Path) -> None:
+    write(playbook, OVERDUE, CLOSED)
+    assert [entry["id"] for entry in _json(playbook)["escalations"]] == ["ESC-2026-0101"]
+    every = [entry["id"] for entry in _json(playbook, "--all")["escalations"]]
+    assert every == ["ESC-2026-0101", "ESC-2026-0103"]
+
+
+def test_now_comes_from_the_environment(playbook: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    write(playbook, OVERDUE)
+    monkeypatch.setenv("ESCALATE_NOW", "2026-11-22T09:10:00Z")
+    report = json.loads(sla(playbook, "--format", "json").out)
+    assert report["now"] == "2026-11-22T09:10:00Z"
+    assert report["overdue"] == []  # 10 minutes in: nothing is late yet
+    assert sla(playbook).code == 0
+
+
+# --- exit codes ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("records", "fail_on", "code"),
+    [
+        ((OVERDUE,), None, 1),  # default: overdue fails
+        ((OVERDUE,), "overdue", 1),
+        ((OVERDUE,), "at_risk", 1),  # at_risk includes overdue
+        ((OVERDUE,), "never", 0),
+        ((AT_RISK,), None, 0),  # at risk is not overdue
+        ((AT_RISK,), "at_risk", 1),
+        ((CLOSED,), "at_risk", 0),
+        ((DRILL,), "at_risk", 0),  # a drill never fails the check
+        ((), None, 0),
+    ],
+)
+def test_exit_codes(
+    playbook: Path, records: tuple[str, ...], fail_on: str | None, code: int
+) -> None:
+    write(playbook, *records)
+    args = ["--now", NOW] + (["--fail-on", fail_on] if fail_on else [])
+    assert sla(playbook, *args).code == code
+
+
+def test_unknown_fail_on_is_a_usage_error(playbook: Path) -> None:
+    assert sla(playbook, "--fail-on", "sometimes").code == 2
+
+
+def test_drills_are_listed_but_not_flagged(playbook: Path) -> None:
+    write(playbook, DRILL)
+    report = _json(playbook)
+    assert [(entry["id"], entry["drill"]) for entry in report["escalations"]] == [
+        ("ESC-2026-0105", True)
+    ]
+    assert report["overdue"] == []
+    assert "(drill)" in sla(playbook, "--now", NOW).out
+
+
+def test_invalid_records_are_skipped_with_a_warning(playbook: Path) -> None:
+    write(playbook, OVERDUE, BROKEN)
+    result = sla(playbook, "--now", NOW, "--format", "json")
+    assert result.code == 1  # the valid record is still overdue
+    assert "warning: incidents/2026/ESC-2026-0104/escalation.yaml: not measured" in result.err
+    import json
+
+    report = json.loads(result.out)
+    assert [entry["id"] for entry in report["escalations"]] == ["ESC-2026-0101"]
+    assert [entry["file"] for entry in report["skipped"]] == [
+        "incidents/2026/ESC-2026-0104/escalation.yaml"
+    ]
+
+
+# --- text, markdown and GitHub annotations --------------------------------------------------------
+
+
+def test_text_table_lists_overdue_first(playbook: Path) -> None:
+    write(playbook, AT_RISK, OVERDUE)
+    result = sla(playbook, "--now", NOW)
+    lines = result.out.splitlines()
+    assert lines[0].split() == [
+        "ID",
+        "CLOCK",
+        "STATE",
+        "DEADLINE",
+        "LEFT/OVER",
+        "OWNER",
+        "SEVERITY",
+    ]
+    states = [line.split()[2] for line in lines[1:]]
+    assert states[:2] == ["overdue", "overdue"]
+    assert states.index("at") < states.index("running")  # "at risk" before running
+    assert "2h45m over" in lines[1]
+    assert "as of 2026-11-22 12:00Z" in result.err
+
+
+def test_markdown_job_summary(playbook: Path) -> None:
+    write(playbook, AT_RISK, OVERDUE)
+    out = sla(playbook, "--now", NOW, "--format", "markdown").out
+    lines = out.splitlines()
+    assert lines[0] == "## SLA check"
+    assert any(line.startswith("As of 2026-11-22 12:00Z") for line in lines)
+    rows = [line for line in lines if line.startswith("| ESC-")]
+    assert rows == [
+        "| ESC-2026-0101 | acknowledge | **overdue** | 2026-11-22 09:15Z | 2h45m over | alice | sev2 |",
+        "| ESC-2026-0101 | customer_update | **overdue** | 2026-11-22 11:00Z | 1h over | alice | sev2 |",
+        "| ESC-2026-0102 | resolve | at risk | 2026-11-23 15:00Z | 1d3h left | alice | sev3 |",
+    ]
+    header = lines.index(rows[0]) - 2
+    assert lines[header].startswith("| Escalation | Clock | State | Deadline")
+
+
+def test_markdown_when_nothing_is_late(playbook: Path) -> None:
+    write(playbook, CLOSED)
+    out = sla(playbook, "--now", NOW, "--format", "markdown").out
+    assert "No clock is overdue or at risk." in out
+
+
+def test_github_annotations_point_at_the_last_timeline_event(playbook: Path) -> None:
+    write(playbook, OVERDUE, AT_RISK)
+    lines = sla(playbook, "--now", NOW, "--format", "github").out.splitlines()
+    # OVERDUE's only event is on line 14; AT_RISK's last (second) event on line 15.
+    assert lines == [
+        "::error file=incidents/2026/ESC-2026-0101/escalation.yaml,line=14,col=5,"
+        "title=SLA overdue::ESC-2026-0101 acknowledge overdue by 2h45m (owner alice)",
+        "::error file=incidents/2026/ESC-2026-0101/escalation.yaml,line=14,col=5,"
+        "title=SLA overdue::ESC-2026-0101 customer_update overdue by 1h (owner alice)",
+        "::warning file=incidents/2026/ESC-2026-0102/escalation.yaml,line=15,col=5,"
+        "title=SLA at risk::ESC-2026-0102 resolve at risk: 1d3h left (owner alice)",
+    ]
