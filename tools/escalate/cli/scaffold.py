@@ -64,7 +64,14 @@ now_flag = click.option(
 @click.option("--reputational-risk", type=click.Choice(RISKS))
 @click.option("--ticket", "tickets", multiple=True, help="A ticket reference (repeatable).")
 @click.option("--drill", is_flag=True, help="A drill or tabletop exercise (excluded from metrics).")
-@now_flag
+@click.option(
+    "--now",
+    "now",
+    type=INSTANT,
+    default=None,
+    help="When the case opened, and the instant on-call is looked up at "
+    "(default: $ESCALATE_NOW, else the clock).",
+)
 @click.pass_obj
 def new(ctx: Context, /, **values: object) -> None:
     """Open an escalation: allocate the next ID and write its record from the template.
@@ -201,7 +208,12 @@ def renumber(ctx: Context, /, escalation_id: str, record: str | None) -> None:
     repo = ctx.repo()
     relative = record
     if relative is not None:
-        relative = Path(relative).resolve().relative_to(repo.root).as_posix()
+        try:
+            relative = Path(relative).resolve().relative_to(repo.root).as_posix()
+        except ValueError:
+            raise click.BadParameter(
+                f"{record} is outside the repository {repo.root}", param_hint="PATH"
+            ) from None
     chosen = choose_duplicate(repo, escalation_id, relative)
     plan = plan_renumbering(repo, escalation_id, chosen)
     apply_renumbering(repo.root, plan)
