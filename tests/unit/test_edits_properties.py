@@ -56,11 +56,8 @@ VARIANTS = _variants()
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory: pytest.TempPathFactory) -> Repo:
-    import os
-
-    os.environ.setdefault("ESCALATE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    return Repo.load(ROOT, use_cache=False)
+def repo() -> Repo:
+    return Repo.load(ROOT, use_cache=False)  # no parse cache: nothing is written
 
 
 @dataclass
