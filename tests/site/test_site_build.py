@@ -13,9 +13,7 @@ import pytest
 import yaml
 from hostile_record import CONTACT, CUSTOMER, IMG, JINJA, JS_LINK, RAW, SCRIPT, TITLE
 from hostile_record import ID as HOSTILE_ID
-from sitehtml import internal_targets, normalize, parse, readable_corpus, rows_with
-
-from conftest import (
+from sitebuild import (
     CHANGED_TARGET,
     HOSTILE_SEVERITY_NAME,
     NOW,
@@ -24,6 +22,8 @@ from conftest import (
     build,
     scratch_copy,
 )
+from sitehtml import internal_targets, normalize, parse, readable_corpus, rows_with
+
 from escalate.duration import parse_duration
 from escalate.records import ACTIVE_STATUSES
 from escalate.repo import Repo
