@@ -14,6 +14,7 @@ import click
 
 from .common import Context, run_guarded
 from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
+from .metrics import metrics
 from .reports import show, status
 from .routing import oncall, roster, triggers
 from .scaffold import new, postmortem, renumber
@@ -50,6 +51,7 @@ cli.add_command(postmortem)
 for _command in LIFECYCLE_COMMANDS:
     cli.add_command(_command)
 cli.add_command(sla)
+cli.add_command(metrics)
 cli.add_command(watch)
 cli.add_command(score)
 cli.add_command(oncall)
