@@ -33,14 +33,21 @@ try:  # libyaml is the fast path; the pure-Python parser is a correct fallback.
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import BaseLoader as _BaseLoader  # type: ignore[assignment]
 
-# Bounds that keep hostile input from exhausting the machine. libyaml's parser recurses
+# Bounds that keep hostile input from exhausting the machine. PyYAML's composer recurses
 # once per nesting level and crashes the process (a segmentation fault, not an exception)
-# at a few tens of thousands of levels, so nesting is measured before libyaml sees the text.
+# at a few tens of thousands of levels, so nesting is measured before it composes the text.
 MAX_BYTES = 4 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # after alias expansion: what a consumer walking the data would visit
+COMPOSE_SAFE_DEPTH = 1_000  # levels PyYAML's recursive composer takes without harm (tested)
+_TOO_DEEP = f"collections nested deeper than {MAX_DEPTH} levels; flatten the data"
+_COLLECTION_START = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_COLLECTION_END = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 _STR = "tag:yaml.org,2002:str"
+# What our resolver tags an untagged plain scalar with, so that `5` (a number) and `!!str 5`
+# (text, by the author's explicit wish) stay apart: the base resolver tags both str.
+_PLAIN = "tag:escalate,2026:plain"
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -62,6 +69,15 @@ _SPECIAL_FLOATS = {
 _NON_STRING_START = frozenset("0123456789+-.~nNtTfF")
 
 
+class _Loader(_BaseLoader):
+    """libyaml's parser and composer with a resolver that only tells plain from tagged."""
+
+    def resolve(self, kind: type[Node], value: str | None, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return _PLAIN if implicit[0] else _STR
+        return _SEQ if kind is SequenceNode else _MAP
+
+
 def decode(raw: bytes, path: str) -> str:
     """Bytes to text: UTF-8 only, a byte-order mark tolerated, a bad byte located."""
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -70,7 +86,9 @@ def decode(raw: bytes, path: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        # Columns count characters, as YAML marks do; the bytes before the bad one are valid.
+        column = len(raw[line_start : exc.start].decode("utf-8")) + 1
         raise ParseError(
             f"invalid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8",
             path=path,
@@ -97,50 +115,59 @@ def read(path: str | Path, display: str | None = None) -> str:
     return decode(raw, shown)
 
 
-def _check_nesting(text: str, path: str) -> None:
-    """Refuse flow collections nested deeper than MAX_DEPTH before libyaml parses them.
+def _nesting_bound(text: str) -> int:
+    """An upper bound on the nesting depth of text, found without parsing it.
 
-    Block nesting needs indentation, so a file within MAX_BYTES cannot nest deep enough in
-    block style to hurt; flow brackets can, at one byte per level. The scan skips quoted
-    strings and comments so that brackets inside text do not count.
+    Every collection starts at one of these characters (`[`, `{`, a `-` or `?` indicator,
+    the `:` of a mapping's first key) and each character starts at most one, so their count
+    bounds the depth. Counting them in text, comments and timestamps only overcounts.
     """
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
+    return sum(text.count(char) for char in "[{-:?")
+
+
+def _check_nesting(text: str, path: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before the composer recurses through it.
+
+    PyYAML's C composer recurses once per level with no limit of its own, and builds of
+    libyaml older than 0.2.6 accept any depth, so 30,000 levels (60 KB of `[` or `- `)
+    crash the process. libyaml's event parser keeps its own stack, so counting its events
+    is safe at any depth. Below COMPOSE_SAFE_DEPTH the composer is safe and the
+    constructor enforces MAX_DEPTH, so ordinary files skip the scan.
+    """
+    if _nesting_bound(text) <= COMPOSE_SAFE_DEPTH:
         return
-    depth = 0
-    line = 1
-    line_start = 0
-    quote = ""
-    in_comment = False
-    previous = "\n"
-    for index, char in enumerate(text):
-        if char == "\n":
-            line += 1
-            line_start = index + 1
-            in_comment = False
-            previous = char
-            continue
-        if in_comment:
-            continue
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char == "#" and previous in " \t\n":
-            in_comment = True
-        elif char in "\"'" and previous in " \t\n[{,:":
-            quote = char
-        elif char in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ParseError(
-                    f"collections nested deeper than {MAX_DEPTH} levels; flatten the data",
-                    path=path,
-                    line=line,
-                    column=index - line_start + 1,
-                    rule="depth",
-                )
-        elif char in "]}":
-            depth = max(depth - 1, 0)
-        previous = char
+    mark = _first_too_deep(text)
+    if mark is not None:
+        raise ParseError(
+            _TOO_DEEP, path=path, line=mark.line + 1, column=mark.column + 1, rule="depth"
+        )
+
+
+def _first_too_deep(text: str) -> Any:
+    """The mark (C or Python parser's own class) where the first collection deeper than
+    MAX_DEPTH starts, found by counting parse events; None when there is none."""
+    parser = _Loader(text)
+    depth = -1  # the depth of the collection just started; the top one is 0, as when built
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, _COLLECTION_START):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark
+            elif isinstance(event, _COLLECTION_END):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        # libyaml 0.2.6 stops at 1,000 levels while its scanner looks ahead for a possible
+        # key, before any event of that line is out. The text before the stop nests less,
+        # so counting its events finds the level that is too deep.
+        stop = exc.problem_mark
+        if stop is not None and "nesting depth" in (exc.problem or "") and stop.index > 0:
+            return _first_too_deep(text[: stop.index])
+        return None  # not YAML: the composer reports where, well within a safe depth
+    finally:
+        parser.dispose()
+    return None
 
 
 def _mark_error(exc: yaml.MarkedYAMLError, text: str, path: str) -> ParseError:
@@ -166,7 +193,7 @@ def _mark_error(exc: yaml.MarkedYAMLError, text: str, path: str) -> ParseError:
 def compose(text: str, path: str) -> Node | None:
     """Parse text into a node tree (with marks); ParseError on anything that is not YAML."""
     _check_nesting(text, path)
-    loader = _BaseLoader(text)
+    loader = _Loader(text)
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -224,9 +251,7 @@ class _Constructor:
             self._charge(seen[1], node)
             return seen
         if depth > MAX_DEPTH:
-            raise _node_error(
-                node, self.path, f"nested deeper than {MAX_DEPTH} levels; flatten the data", "depth"
-            )
+            raise _node_error(node, self.path, _TOO_DEEP, "depth")
         if isinstance(node, ScalarNode):
             result: tuple[Any, int] = (self._scalar(node), 1)
             self._charge(1, node)
@@ -241,14 +266,14 @@ class _Constructor:
     def _scalar(self, node: ScalarNode) -> Any:
         value: str = node.value
         tag = node.tag
-        if tag == _STR:
-            # libyaml marks a plain scalar with style '' and the Python parser with None;
-            # quoted and block scalars are always strings.
-            if node.style or not value or value[0] not in _NON_STRING_START:
-                if not value and not node.style:
-                    return None
+        if tag == _PLAIN:
+            if not value:
+                return None
+            if value[0] not in _NON_STRING_START:
                 return value
             return _resolve_plain(value)
+        if tag == _STR:  # quoted, block, or tagged !!str: text as written
+            return value
         if tag == _INT:
             try:
                 return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
@@ -279,7 +304,7 @@ class _Constructor:
             if type(key_node) is not ScalarNode:
                 raise _node_error(key_node, self.path, "a mapping key must be a plain value", "key")
             key = self._scalar(key_node)
-            if key == "<<" and not key_node.style:
+            if key == "<<" and key_node.tag == _PLAIN:
                 raise _node_error(
                     key_node,
                     self.path,
