@@ -376,10 +376,6 @@ def test_check_event_agrees_with_derive(policy: Policy) -> None:
     assert state == replayed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: records._apply has no way back to open once a never-acknowledged case resumes",
-)
 def test_resuming_a_case_never_acknowledged_makes_it_open_again() -> None:
     timeline = [
         {

@@ -93,9 +93,7 @@ class Model:
             return [*kinds, "closed", "reopened"]
         if self.paused:
             kinds.append("resumed")
-        elif self.acked:
-            # Not before an acknowledgment: records.derive leaves a resumed, never acknowledged
-            # case waiting_on_customer instead of open (see the xfail test in test_edits.py).
+        else:
             kinds.append("paused")
         if not self.mitigated:
             kinds.append("mitigated")

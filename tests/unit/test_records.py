@@ -229,12 +229,6 @@ def test_derived_state(
     assert state.active == (status not in (RESOLVED, CLOSED))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="records._apply (lines 205-211) recomputes the status only for paused, mitigated "
-    "or acknowledged cases, so a case paused and resumed before anyone acknowledged it "
-    "stays waiting_on_customer instead of going back to open",
-)
 def test_resumed_before_acknowledgement_is_open_again() -> None:
     state, problems = derive(record(ev(5, "paused", **PAUSE), ev(10, "resumed")))
     assert problems == []

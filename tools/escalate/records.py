@@ -25,7 +25,10 @@ ACTIVE_STATUSES = frozenset({OPEN, ACKNOWLEDGED, WAITING, MITIGATED})
 
 def parse_instant(text: str) -> datetime:
     """An RFC 3339 timestamp (schema-checked, so it has an offset) as an aware datetime."""
-    return datetime.fromisoformat(text)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:  # RFC 3339 allows a lowercase t and z, which Python 3.11 refuses
+        return datetime.fromisoformat(text.upper())
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,8 @@ def _apply(state: State, event: Event, acked: bool) -> bool:
             state.status = MITIGATED
         elif acked:
             state.status = ACKNOWLEDGED
+        else:  # a wait that ends before anyone acknowledged leaves the case open
+            state.status = OPEN
     return acked
 
 
