@@ -111,11 +111,6 @@ def test_show_text(handed_over: Path, run_cli: RunCli) -> None:
     assert "  related:   ESC-2026-0001" in lines
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/reports.py show: labels are padded with f\"{label + ':':<11}\", and "
-    "'acknowledged:' is 13 characters, so the line reads 'acknowledged:2026-…' with no space",
-)
 def test_show_text_milestone_labels_are_separated(handed_over: Path, run_cli: RunCli) -> None:
     result = run_cli(["show", "ESC-2026-0005", "--now", NOW], handed_over)
     assert "  acknowledged: 2026-11-20T09:20:00+01:00" in result.stdout.splitlines()

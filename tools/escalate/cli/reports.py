@@ -61,7 +61,7 @@ def show(ctx: Context, escalation_id: str, now: datetime, output_format: str) ->
         ("closed", "closed_at"),
     ):
         if view[key]:
-            lines.append(f"  {label + ':':<11}{view[key]}")
+            lines.append(f"  {label + ':':<10} {view[key]}")  # a space even after the long ones
     lines.append(f"  impact:    {view['impact']['summary']}")
     if view["related"]:
         lines.append(f"  related:   {', '.join(view['related'])}")
