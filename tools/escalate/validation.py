@@ -100,10 +100,17 @@ def _located(repo: Repo, findings: list[Finding]) -> list[Finding]:
 
 
 class _Checker:
+    """Collects cross-file findings; skips values the schema already found wrong.
+
+    Records with schema errors are still checked wherever their data is sound, so that one
+    run names every problem: a key typo and an unknown tier in the same file both show.
+    """
+
     def __init__(self, repo: Repo) -> None:
         self.repo = repo
         self.policy = repo.policy
         self.findings: list[Finding] = []
+        self.errored: set[str] = set()  # pointers with a schema error in the current file
 
     def error(self, file: str, at: str, rule: str, message: str) -> None:
         self.findings.append(Finding(file=file, pointer=at, rule=rule, message=message))
@@ -116,47 +123,184 @@ class _Checker:
     def known(
         self, file: str, at: str, value: object, choices: Mapping[str, Any], what: str, where: str
     ) -> None:
-        if value in choices:
-            return
+        if value in choices or not isinstance(value, str) or at in self.errored:
+            return  # a value that is not text already has its schema error
         options = ", ".join(choices)
         self.error(
             file,
             at,
             f"unknown-{what.replace(' ', '-')}",
             f"{value!r} is not one of {options}{suggest(str(value), choices)}"
-            f" (the {what}s in {where})",
+            f" (the {_plural(what)} in {where})",
         )
+
+    def sound(self, at: str) -> bool:
+        """Whether nothing at or under this pointer has a schema error."""
+        return not any(p == at or p.startswith(at + "/") for p in self.errored)
+
+
+def _plural(what: str) -> str:
+    return {"person": "people", "category": "categories", "severity": "severities"}.get(
+        what, what + "s"
+    )
+
+
+def _field(data: Any, *keys: str) -> Any:
+    """data[k1][k2]… or None where a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _items(data: Mapping[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]:
+    """The mappings of a list field with their positions; anything else is the schema's."""
+    value = data.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(index, item) for index, item in enumerate(value) if isinstance(item, dict)]
+
+
+def _record_id(source: SourceFile) -> str | None:
+    record_id = _field(source.data, "id")
+    return record_id if isinstance(record_id, str) else None
 
 
 def check_records(repo: Repo) -> list[Finding]:
     checker = _Checker(repo)
-    seen: dict[str, str] = {}
-    ids = {s.data.get("id") for s in repo.sources if s.kind == "escalation" and s.data}
+    records: dict[str, str] = {}  # id -> the first file that claims it, valid or not
     for source in repo.sources:
-        if not source.valid:
+        record_id = _record_id(source) if source.kind == "escalation" else None
+        if record_id is not None:
+            records.setdefault(record_id, source.path)
+    for source in repo.sources:
+        if not isinstance(source.data, dict):
+            continue  # a file that did not parse has its one finding already
+        checker.errored = {f.pointer for f in source.findings if f.severity == "error"}
+        if source.kind != "escalation":
+            _check_postmortem(checker, source, records)
             continue
-        if source.kind == "escalation":
-            escalation = Escalation.from_data(source.path, source.data)
-            first = seen.setdefault(escalation.id, source.path)
-            if first != source.path:
-                checker.error(
-                    source.path,
-                    "/id",
-                    "duplicate-id",
-                    f"{escalation.id} is already used by {first}; "
-                    f"run `escalate renumber {escalation.id}` on this branch's record",
-                )
-            _check_escalation(checker, escalation, ids)
-        else:
-            _check_postmortem(checker, source)
+        record_id = _record_id(source)
+        if record_id is not None and records[record_id] != source.path:
+            checker.error(
+                source.path,
+                "/id",
+                "duplicate-id",
+                f"{record_id} is already used by {records[record_id]}; "
+                f"run `escalate renumber {record_id}` on this branch's record",
+            )
+        _check_escalation(checker, source, set(records))
     return checker.findings
 
 
-def _check_escalation(checker: _Checker, escalation: Escalation, ids: set[Any]) -> None:
+def _replayable(checker: _Checker, data: Mapping[str, Any]) -> bool:
+    """Whether the fields the timeline replay reads are all schema-valid."""
+    needed = ("/opened_at", "/owner", "/level", "/severity", "/timeline")
+    return all(checker.sound(at) for at in needed) and all(
+        isinstance(data.get(key), str) for key in ("opened_at", "owner", "level", "severity")
+    )
+
+
+def _check_escalation(checker: _Checker, source: SourceFile, ids: set[str]) -> None:
     policy = checker.policy
-    file = escalation.path
-    data = escalation.data
-    record_id = escalation.id
+    file = source.path
+    data: dict[str, Any] = source.data
+    record_id = _record_id(source)
+    if record_id is not None and checker.sound("/id"):
+        _check_id_place(checker, file, record_id)
+
+    if policy.usable("severity"):
+        checker.known(
+            file, "/severity", data.get("severity"), policy.severities, "severity",
+            "policy/severity.yaml",
+        )  # fmt: skip
+    if policy.usable("matrix"):
+        checker.known(
+            file, "/customer/tier", _field(data, "customer", "tier"), policy.tiers, "tier",
+            "policy/matrix.yaml",
+        )  # fmt: skip
+        checker.known(
+            file, "/category", data.get("category"), policy.categories, "category",
+            "policy/matrix.yaml",
+        )  # fmt: skip
+        checker.known(
+            file, "/level", data.get("level"), policy.levels, "level", "policy/matrix.yaml"
+        )
+    people = policy.people if policy.usable("roster") else None
+
+    def person(at: str, value: object) -> None:
+        if people is not None:
+            checker.known(file, at, value, people, "person", "policy/roster.yaml")
+
+    person("/reported_by", data.get("reported_by"))
+    person("/owner", data.get("owner"))
+    for index, action in _items(data, "actions"):
+        person(f"/actions/{index}/owner", action.get("owner"))
+    for index, remedy in _items(data, "remedies"):
+        for key in ("granted_by", "approved_by"):
+            person(f"/remedies/{index}/{key}", remedy.get(key))
+
+    for index, event in _items(data, "timeline"):
+        at = f"/timeline/{index}"
+        person(f"{at}/by", event.get("by"))
+        person(f"{at}/to", event.get("to"))
+        if policy.usable("matrix"):
+            checker.known(
+                file, f"{at}/level", event.get("level"), policy.levels, "level",
+                "policy/matrix.yaml",
+            )  # fmt: skip
+        if policy.usable("severity"):
+            checker.known(
+                file, f"{at}/severity", event.get("severity"), policy.severities, "severity",
+                "policy/severity.yaml",
+            )  # fmt: skip
+    if _replayable(checker, data):
+        escalation = Escalation.from_data(file, data)
+        for problem in escalation.problems:
+            checker.error(file, problem.pointer, problem.rule, problem.message)
+
+    action_ids: set[str] = set()
+    for index, action in _items(data, "actions"):
+        action_id = action.get("id")
+        if not isinstance(action_id, str):
+            continue
+        if action_id in action_ids:
+            checker.error(
+                file,
+                f"/actions/{index}/id",
+                "duplicate-action",
+                f"action {action_id} appears twice; number actions A1, A2, …",
+            )
+        action_ids.add(action_id)
+
+    related = data.get("related")
+    for index, other in enumerate(related if isinstance(related, list) else []):
+        if not isinstance(other, str) or not checker.sound(f"/related/{index}"):
+            continue
+        if other == record_id:
+            checker.error(
+                file, f"/related/{index}", "related-self", "a record cannot be related to itself"
+            )
+        elif other not in ids:
+            checker.error(
+                file,
+                f"/related/{index}",
+                "unknown-related",
+                f"related escalation {other} does not exist{suggest(other, ids - {record_id})}",
+            )
+
+    if policy.usable("matrix", "roster"):
+        remedies = [
+            (index, remedy)
+            for index, remedy in _items(data, "remedies")
+            if checker.sound(f"/remedies/{index}")
+        ]
+        _check_remedies(checker, file, remedies)
+
+
+def _check_id_place(checker: _Checker, file: str, record_id: str) -> None:
+    """The id matches its directory and year (incidents/<year>/<ID>/) and the prefix."""
     parts = PurePosixPath(file).parts  # incidents/<year>/<ID>/escalation.yaml
     if len(parts) == 4 and parts[2] != record_id:
         checker.error(
@@ -174,130 +318,27 @@ def _check_escalation(checker: _Checker, escalation: Escalation, ids: set[Any]) 
             f"{record_id} belongs in incidents/{record_id.split('-')[-2]}/, not {parts[1]}/",
         )
     prefix = record_id.split("-")[0]
-    if policy.usable("matrix") and prefix != policy.id_prefix:
+    if checker.policy.usable("matrix") and prefix != checker.policy.id_prefix:
         checker.error(
             file,
             "/id",
             "id-prefix",
-            f"IDs start with {policy.id_prefix}- (id_prefix in policy/matrix.yaml), not {prefix}-",
+            f"IDs start with {checker.policy.id_prefix}- (id_prefix in policy/matrix.yaml), not {prefix}-",
         )
 
-    if policy.usable("severity"):
-        checker.known(
-            file,
-            "/severity",
-            data["severity"],
-            policy.severities,
-            "severity",
-            "policy/severity.yaml",
-        )
-    if policy.usable("matrix"):
-        checker.known(
-            file,
-            "/customer/tier",
-            data["customer"]["tier"],
-            policy.tiers,
-            "tier",
-            "policy/matrix.yaml",
-        )
-        checker.known(
-            file, "/category", data["category"], policy.categories, "category", "policy/matrix.yaml"
-        )
-        checker.known(file, "/level", data["level"], policy.levels, "level", "policy/matrix.yaml")
-    people = policy.people if policy.usable("roster") else None
-    if people is not None:
-        checker.known(
-            file, "/reported_by", data["reported_by"], people, "person", "policy/roster.yaml"
-        )
-        checker.known(file, "/owner", data["owner"], people, "person", "policy/roster.yaml")
-        for index, action in enumerate(data.get("actions") or []):
-            checker.known(
-                file,
-                f"/actions/{index}/owner",
-                action["owner"],
-                people,
-                "person",
-                "policy/roster.yaml",
-            )
-        for index, remedy in enumerate(data.get("remedies") or []):
-            for key in ("granted_by", "approved_by"):
-                if key in remedy:
-                    checker.known(
-                        file,
-                        f"/remedies/{index}/{key}",
-                        remedy[key],
-                        people,
-                        "person",
-                        "policy/roster.yaml",
-                    )
 
-    for event in escalation.events:
-        at = event.pointer
-        if people is not None:
-            checker.known(file, f"{at}/by", event.by, people, "person", "policy/roster.yaml")
-            if "to" in event.raw:
-                checker.known(
-                    file, f"{at}/to", event.raw["to"], people, "person", "policy/roster.yaml"
-                )
-        if "level" in event.raw and policy.usable("matrix"):
-            checker.known(
-                file,
-                f"{at}/level",
-                event.raw["level"],
-                policy.levels,
-                "level",
-                "policy/matrix.yaml",
-            )
-        if "severity" in event.raw and policy.usable("severity"):
-            checker.known(
-                file,
-                f"{at}/severity",
-                event.raw["severity"],
-                policy.severities,
-                "severity",
-                "policy/severity.yaml",
-            )
-    for problem in escalation.problems:
-        checker.error(file, problem.pointer, problem.rule, problem.message)
-
-    action_ids: set[str] = set()
-    for index, action in enumerate(data.get("actions") or []):
-        if action["id"] in action_ids:
-            checker.error(
-                file,
-                f"/actions/{index}/id",
-                "duplicate-action",
-                f"action {action['id']} appears twice; number actions A1, A2, …",
-            )
-        action_ids.add(action["id"])
-
-    for index, related in enumerate(data.get("related") or []):
-        if related == record_id:
-            checker.error(
-                file, f"/related/{index}", "related-self", "a record cannot be related to itself"
-            )
-        elif related not in ids:
-            checker.error(
-                file,
-                f"/related/{index}",
-                "unknown-related",
-                f"related escalation {related} does not exist{suggest(related, [str(i) for i in ids])}",
-            )
-
-    if policy.usable("matrix", "roster"):
-        _check_remedies(checker, escalation)
-
-
-def _check_remedies(checker: _Checker, escalation: Escalation) -> None:
+def _check_remedies(
+    checker: _Checker, file: str, remedies: list[tuple[int, dict[str, Any]]]
+) -> None:
     """A remedy must be within what its granter's level may grant, or carry an approver who may."""
     policy = checker.policy
-    for index, remedy in enumerate(escalation.data.get("remedies") or []):
+    for index, remedy in remedies:
         kind = remedy["type"]
         grants = {entry["level"]: entry.get("grants", []) for entry in policy.remedies}
         if not any(g["type"] == kind for gs in grants.values() for g in gs):
             known = sorted({g["type"] for gs in grants.values() for g in gs})
             checker.error(
-                escalation.path,
+                file,
                 f"/remedies/{index}/type",
                 "unknown-remedy",
                 f"{kind!r} is not a remedy in policy/matrix.yaml{suggest(kind, known)}",
@@ -343,7 +384,7 @@ def _check_remedies(checker: _Checker, escalation: Escalation) -> None:
             else ""
         )
         checker.error(
-            escalation.path,
+            file,
             f"/remedies/{index}",
             "remedy-limit",
             f"{remedy['granted_by']} may not grant {kind}{amount} alone; add approved_by: "
@@ -351,36 +392,40 @@ def _check_remedies(checker: _Checker, escalation: Escalation) -> None:
         )
 
 
-def _check_postmortem(checker: _Checker, source: SourceFile) -> None:
+def _check_postmortem(checker: _Checker, source: SourceFile, records: Mapping[str, str]) -> None:
     data = source.data
-    record_id = str(data["id"])
+    record_id = data.get("id")
     directory = PurePosixPath(source.path).parent
-    record = checker.repo.escalations.get(record_id)
-    if record is None:
-        checker.error(
-            source.path,
-            "/id",
-            "postmortem-orphan",
-            f"no escalation {record_id} exists; a postmortem lives beside its record",
-        )
-    elif PurePosixPath(record.path).parent != directory:
-        checker.error(
-            source.path,
-            "/id",
-            "postmortem-directory",
-            f"{record_id} is recorded in {record.path}; move the postmortem beside it",
-        )
+    if isinstance(record_id, str) and checker.sound("/id"):
+        # Any record that claims the id counts, valid or not: its own errors are reported
+        # on it, and calling the postmortem an orphan would send the reader the wrong way.
+        record = records.get(record_id)
+        if record is None:
+            checker.error(
+                source.path,
+                "/id",
+                "postmortem-orphan",
+                f"no escalation {record_id} exists; a postmortem lives beside its record",
+            )
+        elif PurePosixPath(record).parent != directory:
+            checker.error(
+                source.path,
+                "/id",
+                "postmortem-directory",
+                f"{record_id} is recorded in {record}; move the postmortem beside it",
+            )
     if checker.policy.usable("roster"):
         people = checker.policy.people
-        for index, author in enumerate(data.get("authors") or []):
+        authors = data.get("authors")
+        for index, author in enumerate(authors if isinstance(authors, list) else []):
             checker.known(
                 source.path, f"/authors/{index}", author, people, "person", "policy/roster.yaml"
             )
-        for index, action in enumerate(data.get("actions") or []):
+        for index, action in _items(data, "actions"):
             checker.known(
                 source.path,
                 f"/actions/{index}/owner",
-                action["owner"],
+                action.get("owner"),
                 people,
                 "person",
                 "policy/roster.yaml",
@@ -405,7 +450,7 @@ def check_policy(policy: Policy) -> list[Finding]:
                 kind,
                 at,
                 f"unknown-{what}",
-                f"{value!r} is not one of {', '.join(choices)}{suggest(str(value), choices)} (the {what}s in {where})",
+                f"{value!r} is not one of {', '.join(choices)}{suggest(str(value), choices)} (the {_plural(what)} in {where})",
             )
 
     matrix = policy.documents.get("matrix", {})
