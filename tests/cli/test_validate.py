@@ -495,6 +495,69 @@ def test_a_corrupt_cache_is_ignored(
     assert run_cli(["validate"], repo_copy).exit_code == 0
 
 
+def test_an_unchanged_repository_replays_no_timeline(
+    repo_copy: Path, write_record: WriteRecord, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_record(repo_copy, BASE_RECORD)
+    assert run_cli(["validate"], repo_copy).exit_code == 0
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("a warm run replayed a timeline")
+
+    monkeypatch.setattr("escalate.records.derive", refuse)
+    assert run_cli(["validate"], repo_copy).exit_code == 0, "the cached checks are used"
+
+
+def test_an_edited_policy_checks_every_record_again(
+    repo_copy: Path, write_record: WriteRecord, run_cli: RunCli
+) -> None:
+    write_record(repo_copy, BASE_RECORD.replace("owner: alice", "owner: zed"))
+    first = run_cli(["validate", "--format", "json"], repo_copy)
+    assert [e["rule"] for e in first.json()["errors"]] == ["unknown-person"]
+    roster = repo_copy / "policy" / "roster.yaml"
+    original = roster.read_text(encoding="utf-8")
+    person = "  - {handle: zed, name: Zed Ruiz, team: support-frontline, timezone: Europe/Berlin, contact: zed@example.com}\n"
+    roster.write_text(original.replace("people:\n", "people:\n" + person, 1), encoding="utf-8")
+    assert run_cli(["validate"], repo_copy).exit_code == 0, "the new person is known"
+    roster.write_text(original, encoding="utf-8")
+    again = run_cli(["validate", "--format", "json"], repo_copy)
+    assert [e["rule"] for e in again.json()["errors"]] == ["unknown-person"]
+
+
+def test_an_unchanged_policy_is_not_schema_checked_again(
+    repo_copy: Path, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from escalate.schema import CompiledSchema
+
+    assert run_cli(["validate"], repo_copy).exit_code == 0
+    checked: list[str] = []
+    real = CompiledSchema.errors
+
+    def spy(self: CompiledSchema, instance: Any, file: str) -> Any:
+        checked.append(self.kind)
+        return real(self, instance, file)
+
+    monkeypatch.setattr(CompiledSchema, "errors", spy)
+    assert run_cli(["validate"], repo_copy).exit_code == 0
+    assert checked == []
+    matrix = repo_copy / "policy" / "matrix.yaml"
+    matrix.write_text(matrix.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert run_cli(["validate"], repo_copy).exit_code == 0
+    assert checked == ["matrix"], "only the edited file is checked again"
+
+
+def test_every_broken_calendar_is_reported_at_once(repo_copy: Path, run_cli: RunCli) -> None:
+    calendars = repo_copy / "policy" / "calendars.yaml"
+    text = calendars.read_text(encoding="utf-8")
+    text = text.replace("timezone: Europe/Berlin\n    hours:", "timezone: Europe/Berln\n    hours:")
+    text = text.replace('mon: ["08:00-18:00"]', 'mon: ["18:00-08:00"]')
+    calendars.write_text(text, encoding="utf-8")
+    result = run_cli(["validate", "--format", "json"], repo_copy)
+    errors = [e for e in result.json()["errors"] if e["file"] == "policy/calendars.yaml"]
+    assert len(errors) == 2, errors
+    assert {e["pointer"].split("/")[2] for e in errors} == {"1", "2"}
+
+
 # --- startup -------------------------------------------------------------------------------
 
 

@@ -408,12 +408,14 @@ def calendar_from_policy(
     path: str = "policy/calendars.yaml",
     line: int = 0,
     pointer: str = "",
+    check_country: bool = True,
 ) -> Calendar:
     """Build a `Calendar` from one item of `calendars:` in policy/calendars.yaml.
 
     `pointer` is the JSON pointer of the item (e.g. `/calendars/1`); errors point below it.
     Raises `PolicyError` for an unknown zone, a malformed, inverted or overlapping range, an
-    unknown weekday or holiday country, or a calendar that is never open.
+    unknown weekday or holiday country, or a calendar that is never open. Without
+    `check_country` a holiday country is taken as known (it was checked before).
     """
 
     def error(message: str, where: str = "") -> PolicyError:
@@ -454,9 +456,9 @@ def calendar_from_policy(
             'or give hours such as mon: ["09:00-17:00"]'
         )
     explicit = _holiday_dates(entry.get("holidays"), error)
-    country, subdiv = _holiday_country(
-        entry.get("holiday_country"), entry.get("holiday_subdiv"), error
-    )
+    country, subdiv = entry.get("holiday_country"), entry.get("holiday_subdiv")
+    if check_country or not (isinstance(country, str | None) and isinstance(subdiv, str | None)):
+        country, subdiv = _holiday_country(country, subdiv, error)
     return Calendar(
         id=calendar_id,
         timezone=zone,

@@ -168,30 +168,70 @@ def _record_id(source: SourceFile) -> str | None:
 
 
 def check_records(repo: Repo) -> list[Finding]:
+    """Cross-file findings of every record and postmortem.
+
+    What a file's findings depend on besides its own bytes is the policy, and for a few
+    checks the set of IDs. The policy-dependent part is kept in the parse cache under the
+    policy's digest, so an unchanged repository replays no timeline at all.
+    """
     checker = _Checker(repo)
     records: dict[str, str] = {}  # id -> the first file that claims it, valid or not
     for source in repo.sources:
         record_id = _record_id(source) if source.kind == "escalation" else None
         if record_id is not None:
             records.setdefault(record_id, source.path)
+    ids = set(records)
+    policy_digest = repo.policy.digest()
     for source in repo.sources:
         if not isinstance(source.data, dict):
             continue  # a file that did not parse has its one finding already
         checker.errored = {f.pointer for f in source.findings if f.severity == "error"}
-        if source.kind != "escalation":
-            _check_postmortem(checker, source, records)
-            continue
-        record_id = _record_id(source)
-        if record_id is not None and records[record_id] != source.path:
-            checker.error(
-                source.path,
-                "/id",
-                "duplicate-id",
-                f"{record_id} is already used by {records[record_id]}; "
-                f"run `escalate renumber {record_id}` on this branch's record",
-            )
-        _check_escalation(checker, source, set(records))
+        if source.checks is not None and source.checks[0] == policy_digest:
+            checker.findings.extend(source.checks[1])
+        else:
+            start = len(checker.findings)
+            if source.kind == "escalation":
+                _check_escalation(checker, source)
+            else:
+                _check_postmortem_people(checker, source)
+            repo.remember_checks(source, policy_digest, checker.findings[start:])
+        if source.kind == "escalation":
+            _check_links(checker, source, records, ids)
+        else:
+            _check_postmortem_place(checker, source, records)
+    repo.save_cache()
     return checker.findings
+
+
+def _check_links(
+    checker: _Checker, source: SourceFile, records: Mapping[str, str], ids: set[str]
+) -> None:
+    """What depends on the other records: a unique id, and related ids that exist."""
+    file = source.path
+    record_id = _record_id(source)
+    if record_id is not None and records[record_id] != file:
+        checker.error(
+            file,
+            "/id",
+            "duplicate-id",
+            f"{record_id} is already used by {records[record_id]}; "
+            f"run `escalate renumber {record_id}` on this branch's record",
+        )
+    related = source.data.get("related")
+    for index, other in enumerate(related if isinstance(related, list) else []):
+        if not isinstance(other, str) or not checker.sound(f"/related/{index}"):
+            continue
+        if other == record_id:
+            checker.error(
+                file, f"/related/{index}", "related-self", "a record cannot be related to itself"
+            )
+        elif other not in ids:
+            checker.error(
+                file,
+                f"/related/{index}",
+                "unknown-related",
+                f"related escalation {other} does not exist{suggest(other, ids - {record_id})}",
+            )
 
 
 def _replayable(checker: _Checker, data: Mapping[str, Any]) -> bool:
@@ -202,7 +242,8 @@ def _replayable(checker: _Checker, data: Mapping[str, Any]) -> bool:
     )
 
 
-def _check_escalation(checker: _Checker, source: SourceFile, ids: set[str]) -> None:
+def _check_escalation(checker: _Checker, source: SourceFile) -> None:
+    """Everything about one record that depends only on it and the policy."""
     policy = checker.policy
     file = source.path
     data: dict[str, Any] = source.data
@@ -255,8 +296,14 @@ def _check_escalation(checker: _Checker, source: SourceFile, ids: set[str]) -> N
                 file, f"{at}/severity", event.get("severity"), policy.severities, "severity",
                 "policy/severity.yaml",
             )  # fmt: skip
-    if _replayable(checker, data):
+    loaded = checker.repo.escalations.get(record_id or "")
+    if loaded is not None and loaded.path == file:
+        escalation: Escalation | None = loaded  # replayed when the repository was loaded
+    elif _replayable(checker, data):
         escalation = Escalation.from_data(file, data)
+    else:
+        escalation = None
+    if escalation is not None:
         for problem in escalation.problems:
             checker.error(file, problem.pointer, problem.rule, problem.message)
 
@@ -273,22 +320,6 @@ def _check_escalation(checker: _Checker, source: SourceFile, ids: set[str]) -> N
                 f"action {action_id} appears twice; number actions A1, A2, …",
             )
         action_ids.add(action_id)
-
-    related = data.get("related")
-    for index, other in enumerate(related if isinstance(related, list) else []):
-        if not isinstance(other, str) or not checker.sound(f"/related/{index}"):
-            continue
-        if other == record_id:
-            checker.error(
-                file, f"/related/{index}", "related-self", "a record cannot be related to itself"
-            )
-        elif other not in ids:
-            checker.error(
-                file,
-                f"/related/{index}",
-                "unknown-related",
-                f"related escalation {other} does not exist{suggest(other, ids - {record_id})}",
-            )
 
     if policy.usable("matrix", "roster"):
         remedies = [
@@ -392,44 +423,50 @@ def _check_remedies(
         )
 
 
-def _check_postmortem(checker: _Checker, source: SourceFile, records: Mapping[str, str]) -> None:
-    data = source.data
-    record_id = data.get("id")
-    directory = PurePosixPath(source.path).parent
-    if isinstance(record_id, str) and checker.sound("/id"):
-        # Any record that claims the id counts, valid or not: its own errors are reported
-        # on it, and calling the postmortem an orphan would send the reader the wrong way.
-        record = records.get(record_id)
-        if record is None:
-            checker.error(
-                source.path,
-                "/id",
-                "postmortem-orphan",
-                f"no escalation {record_id} exists; a postmortem lives beside its record",
-            )
-        elif PurePosixPath(record).parent != directory:
-            checker.error(
-                source.path,
-                "/id",
-                "postmortem-directory",
-                f"{record_id} is recorded in {record}; move the postmortem beside it",
-            )
-    if checker.policy.usable("roster"):
-        people = checker.policy.people
-        authors = data.get("authors")
-        for index, author in enumerate(authors if isinstance(authors, list) else []):
-            checker.known(
-                source.path, f"/authors/{index}", author, people, "person", "policy/roster.yaml"
-            )
-        for index, action in _items(data, "actions"):
-            checker.known(
-                source.path,
-                f"/actions/{index}/owner",
-                action.get("owner"),
-                people,
-                "person",
-                "policy/roster.yaml",
-            )
+def _check_postmortem_place(
+    checker: _Checker, source: SourceFile, records: Mapping[str, str]
+) -> None:
+    """A postmortem names a record that exists, and lives in that record's directory."""
+    record_id = source.data.get("id")
+    if not isinstance(record_id, str) or not checker.sound("/id"):
+        return
+    # Any record that claims the id counts, valid or not: its own errors are reported on
+    # it, and calling the postmortem an orphan would send the reader the wrong way.
+    record = records.get(record_id)
+    if record is None:
+        checker.error(
+            source.path,
+            "/id",
+            "postmortem-orphan",
+            f"no escalation {record_id} exists; a postmortem lives beside its record",
+        )
+    elif PurePosixPath(record).parent != PurePosixPath(source.path).parent:
+        checker.error(
+            source.path,
+            "/id",
+            "postmortem-directory",
+            f"{record_id} is recorded in {record}; move the postmortem beside it",
+        )
+
+
+def _check_postmortem_people(checker: _Checker, source: SourceFile) -> None:
+    if not checker.policy.usable("roster"):
+        return
+    people = checker.policy.people
+    authors = source.data.get("authors")
+    for index, author in enumerate(authors if isinstance(authors, list) else []):
+        checker.known(
+            source.path, f"/authors/{index}", author, people, "person", "policy/roster.yaml"
+        )
+    for index, action in _items(source.data, "actions"):
+        checker.known(
+            source.path,
+            f"/actions/{index}/owner",
+            action.get("owner"),
+            people,
+            "person",
+            "policy/roster.yaml",
+        )
 
 
 # --- policy --------------------------------------------------------------------------------
