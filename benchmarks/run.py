@@ -193,26 +193,11 @@ root = sys.argv[1]
 with open(os.path.join(root, "schema", "escalation.schema.json"), encoding="utf-8") as handle:
     schema = json.load(handle)
 
-try:
-    import jsonschema_rs
+import jsonschema_rs
 
-    validator = jsonschema_rs.validator_for(schema, validate_formats=True)
-    is_valid = validator.is_valid
-    used = "jsonschema-rs " + version("jsonschema_rs")
-except ImportError:
-    import fastjsonschema
-
-    draft7 = dict(schema, **{"$schema": "http://json-schema.org/draft-07/schema#"})
-    compiled = fastjsonschema.compile(draft7)
-
-    def is_valid(instance):
-        try:
-            compiled(instance)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
-
-    used = "fastjsonschema " + version("fastjsonschema")
+validator = jsonschema_rs.validator_for(schema, validate_formats=True)
+is_valid = validator.is_valid
+used = "jsonschema-rs " + version("jsonschema_rs")
 
 
 def plain(value):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -135,6 +136,7 @@ class Policy:
     def file(self, kind: str) -> str:
         return f"policy/{kind}.yaml"
 
+    @cached_property
     def digest(self) -> str:
         """A hash of every policy file as read (and of which kinds are broken)."""
         hasher = hashlib.blake2b(digest_size=16)
@@ -145,7 +147,7 @@ class Policy:
         return hasher.hexdigest()
 
     def usable(self, *kinds: str) -> bool:
-        return not any(kind in self.broken for kind in kinds)
+        return self.broken.isdisjoint(kinds)
 
     def level_rank(self, level: str) -> int:
         found = self.levels.get(level)

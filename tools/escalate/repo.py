@@ -13,7 +13,7 @@ import hashlib
 import marshal
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -148,6 +148,30 @@ def _finding_tuple(finding: Finding) -> tuple[Any, ...]:
     )
 
 
+def _to_entry(source: SourceFile) -> tuple[Any, ...]:
+    """A SourceFile as plain data for marshal: the parse cache's entry, and what a worker
+    process sends back (marshal reads it three times faster than pickle reads a dataclass)."""
+    checks = None
+    if source.checks is not None:
+        checks = (source.checks[0], [_finding_tuple(f) for f in source.checks[1]])
+    return (
+        source.digest,
+        source.kind,
+        source.data,
+        [_finding_tuple(f) for f in source.findings],
+        source.body_line,
+        checks,
+    )
+
+
+def _from_entry(path: str, entry: tuple[Any, ...]) -> SourceFile:
+    digest, kind, data, findings, body_line, checks = entry
+    source = SourceFile(path, kind, digest, data, [Finding(*f) for f in findings], body_line)
+    if checks is not None:
+        source.checks = (checks[0], [Finding(*f) for f in checks[1]])
+    return source
+
+
 class ParseCache:
     """Parsed files by content hash, in one marshal file per repository.
 
@@ -181,24 +205,10 @@ class ParseCache:
         entry = self.entries.get(path)
         if entry is None or entry[0] != digest:
             return None
-        _, kind, data, findings, body_line, checks = entry
-        source = SourceFile(path, kind, digest, data, [Finding(*f) for f in findings], body_line)
-        if checks is not None:
-            source.checks = (checks[0], [Finding(*f) for f in checks[1]])
-        return source
+        return _from_entry(path, entry)
 
     def put(self, source: SourceFile) -> None:
-        checks = None
-        if source.checks is not None:
-            checks = (source.checks[0], [_finding_tuple(f) for f in source.checks[1]])
-        self.entries[source.path] = (
-            source.digest,
-            source.kind,
-            source.data,
-            [_finding_tuple(f) for f in source.findings],
-            source.body_line,
-            checks,
-        )
+        self.entries[source.path] = _to_entry(source)
         self.dirty = True
 
     def prune(self, keep: Iterable[str]) -> None:
@@ -252,26 +262,45 @@ def _collector_paused() -> Iterator[None]:
 
 # --- parallel parsing ------------------------------------------------------------------------
 
-_WORKER_SCHEMAS: SchemaStore | None = None
+# What a per-file check is given: the policy and one parsed file; it returns the file's
+# cross-file findings under that policy (see `validation.check_file`).
+FileCheck = Callable[[Policy, SourceFile], list[Finding]]
+
+
+@dataclass
+class _Work:
+    """What the parse workers need; set before they fork, so nothing is pickled for them."""
+
+    schemas: SchemaStore
+    policy: Policy
+    check: FileCheck | None
+
+
+_WORK: _Work | None = None
 
 
 def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
-    assert _WORKER_SCHEMAS is not None
+    assert _WORK is not None
     results = []
     for absolute, relative, kind in batch:
         with open(absolute, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
-        results.append(parse_source(raw, relative, kind, _WORKER_SCHEMAS))
+        source = parse_source(raw, relative, kind, _WORK.schemas)
+        if _WORK.check is not None and isinstance(source.data, dict):
+            source.checks = (_WORK.policy.digest, _WORK.check(_WORK.policy, source))
+        results.append(source)
     return results
 
 
-def _parse_many(
-    todo: list[tuple[str, str, str]], schemas: SchemaStore, jobs: int
-) -> list[SourceFile]:
-    global _WORKER_SCHEMAS
-    _WORKER_SCHEMAS = schemas
+def _parse_batch_remote(batch: Sequence[tuple[str, str, str]]) -> bytes:
+    return marshal.dumps([(s.path, _to_entry(s)) for s in _parse_batch(batch)])
+
+
+def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> list[SourceFile]:
+    global _WORK
+    _WORK = work
     for kind in {kind for _, _, kind in todo}:
-        schemas.get(kind).fast  # noqa: B018 - compile once, before the workers fork
+        work.schemas.get(kind).fast  # noqa: B018 - compile once, before the workers fork
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD or sys.platform == "win32":
         return _parse_batch(todo)
     import multiprocessing
@@ -280,7 +309,11 @@ def _parse_many(
     batches = [todo[start : start + size] for start in range(0, len(todo), size)]
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        return [source for result in pool.map(_parse_batch, batches) for source in result]
+        return [
+            _from_entry(path, entry)
+            for blob in pool.map(_parse_batch_remote, batches)
+            for path, entry in marshal.loads(blob)
+        ]
 
 
 # --- the repository ------------------------------------------------------------------------
@@ -298,8 +331,19 @@ class Repo:
     _cache: ParseCache | None = field(default=None, repr=False)
 
     @classmethod
-    def load(cls, root: Path, *, use_cache: bool = True, jobs: int | None = None) -> Repo:
-        """Load policy and every record under root (the directory holding policy/)."""
+    def load(
+        cls,
+        root: Path,
+        *,
+        use_cache: bool = True,
+        jobs: int | None = None,
+        check: FileCheck | None = None,
+    ) -> Repo:
+        """Load policy and every record under root (the directory holding policy/).
+
+        With `check`, each file that is parsed anew is also checked against the policy in
+        the same (parallel) pass, and the findings kept in its `checks` (and the cache).
+        """
         root = root.resolve()
         if not (root / "policy").is_dir():
             raise EscalateError(
@@ -314,7 +358,7 @@ class Repo:
                 root, schemas, verified=cache.policy_valid if cache else None
             )
             repo = cls(root, schemas, policy, policy_findings, _cache=cache)
-            repo.sources = repo._read_sources(jobs or os.cpu_count() or 1)
+            repo.sources = repo._read_sources(jobs or os.cpu_count() or 1, check)
         for source in repo.sources:
             if not source.valid:
                 continue
@@ -343,7 +387,7 @@ class Repo:
                         found.append((absolute, f"incidents/{year.name}/{case.name}/{name}", kind))
         return found
 
-    def _read_sources(self, jobs: int) -> list[SourceFile]:
+    def _read_sources(self, jobs: int, check: FileCheck | None) -> list[SourceFile]:
         files = self.discover()
         cache = self._cache
         results: dict[str, SourceFile] = {}
@@ -359,7 +403,7 @@ class Repo:
                 todo.append((absolute, relative, kind))
             else:
                 results[relative] = hit
-        for source in _parse_many(todo, self.schemas, jobs):
+        for source in _parse_many(todo, _Work(self.schemas, self.policy, check), jobs):
             results[source.path] = source
             if cache is not None:
                 cache.put(source)

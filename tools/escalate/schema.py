@@ -2,7 +2,7 @@
 
 The repository's own `schema/` wins over the copies shipped with the package, so a team can
 extend a schema without forking the tool. Each schema is compiled twice, lazily: a
-`fastjsonschema` function answers the common question "is this valid?" in microseconds, and
+`jsonschema-rs` validator answers the common question "is this valid?" in microseconds, and
 only for a file that is not does `jsonschema` walk it to collect *every* error with its path.
 Format checks (date-time, date) really run in both.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -80,17 +80,17 @@ class CompiledSchema:
     digest: str
 
     @cached_property
-    def fast(self) -> Callable[[Any], Any]:
-        import fastjsonschema  # imported here: `escalate --help` must stay light
+    def fast(self) -> Any:
+        """A compiled validator for the common question "is this valid?" (jsonschema-rs)."""
+        import jsonschema_rs  # imported here: `escalate --help` must stay light
 
-        # fastjsonschema knows drafts 4 to 7; what our schemas use of 2020-12 ($defs,
-        # if/then, uniqueItems) means the same in draft 7.
-        document = dict(self.document)
-        document["$schema"] = "http://json-schema.org/draft-07/schema#"
-        compiled: Callable[[Any], Any] = fastjsonschema.compile(
-            document, formats={"date-time": is_date_time, "date": is_date}
+        # Our own format functions, so that the fast and the full validator agree on every
+        # timestamp (jsonschema-rs alone would take 23:59:60 and refuse a space for the T).
+        return jsonschema_rs.validator_for(
+            self.document,
+            formats={"date-time": is_date_time, "date": is_date},
+            validate_formats=True,
         )
-        return compiled
 
     @cached_property
     def full(self) -> Any:
@@ -102,13 +102,7 @@ class CompiledSchema:
         return Draft202012Validator(self.document, format_checker=checker)
 
     def is_valid(self, instance: Any) -> bool:
-        import fastjsonschema
-
-        try:
-            self.fast(instance)
-        except fastjsonschema.JsonSchemaException:
-            return False
-        return True
+        return bool(self.fast.is_valid(instance))
 
     def errors(self, instance: Any, file: str) -> list[Finding]:
         """Every schema error of one instance, as findings without line numbers yet."""

@@ -106,9 +106,8 @@ class _Checker:
     run names every problem: a key typo and an unknown tier in the same file both show.
     """
 
-    def __init__(self, repo: Repo) -> None:
-        self.repo = repo
-        self.policy = repo.policy
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
         self.findings: list[Finding] = []
         self.errored: set[str] = set()  # pointers with a schema error in the current file
 
@@ -174,14 +173,14 @@ def check_records(repo: Repo) -> list[Finding]:
     checks the set of IDs. The policy-dependent part is kept in the parse cache under the
     policy's digest, so an unchanged repository replays no timeline at all.
     """
-    checker = _Checker(repo)
+    checker = _Checker(repo.policy)
     records: dict[str, str] = {}  # id -> the first file that claims it, valid or not
     for source in repo.sources:
         record_id = _record_id(source) if source.kind == "escalation" else None
         if record_id is not None:
             records.setdefault(record_id, source.path)
     ids = set(records)
-    policy_digest = repo.policy.digest()
+    policy_digest = repo.policy.digest
     for source in repo.sources:
         if not isinstance(source.data, dict):
             continue  # a file that did not parse has its one finding already
@@ -189,17 +188,28 @@ def check_records(repo: Repo) -> list[Finding]:
         if source.checks is not None and source.checks[0] == policy_digest:
             checker.findings.extend(source.checks[1])
         else:
-            start = len(checker.findings)
-            if source.kind == "escalation":
-                _check_escalation(checker, source)
-            else:
-                _check_postmortem_people(checker, source)
-            repo.remember_checks(source, policy_digest, checker.findings[start:])
+            own = check_file(repo.policy, source)
+            checker.findings.extend(own)
+            repo.remember_checks(source, policy_digest, own)
         if source.kind == "escalation":
             _check_links(checker, source, records, ids)
         else:
             _check_postmortem_place(checker, source, records)
     repo.save_cache()
+    return checker.findings
+
+
+def check_file(policy: Policy, source: SourceFile) -> list[Finding]:
+    """The cross-file findings of one parsed file that depend on it and the policy alone.
+
+    `Repo.load(check=check_file)` runs it in the parse workers, beside the schema check.
+    """
+    checker = _Checker(policy)
+    checker.errored = {f.pointer for f in source.findings if f.severity == "error"}
+    if source.kind == "escalation":
+        _check_escalation(checker, source)
+    else:
+        _check_postmortem_people(checker, source)
     return checker.findings
 
 
@@ -282,29 +292,22 @@ def _check_escalation(checker: _Checker, source: SourceFile) -> None:
         for key in ("granted_by", "approved_by"):
             person(f"/remedies/{index}/{key}", remedy.get(key))
 
+    # The pointer of an event's field is only spelled out for a value that is unknown: a
+    # timeline holds most of a record's references, and nearly all of them are fine.
+    levels = policy.levels if policy.usable("matrix") else None
+    severities = policy.severities if policy.usable("severity") else None
     for index, event in _items(data, "timeline"):
-        at = f"/timeline/{index}"
-        person(f"{at}/by", event.get("by"))
-        person(f"{at}/to", event.get("to"))
-        if policy.usable("matrix"):
-            checker.known(
-                file, f"{at}/level", event.get("level"), policy.levels, "level",
-                "policy/matrix.yaml",
-            )  # fmt: skip
-        if policy.usable("severity"):
-            checker.known(
-                file, f"{at}/severity", event.get("severity"), policy.severities, "severity",
-                "policy/severity.yaml",
-            )  # fmt: skip
-    loaded = checker.repo.escalations.get(record_id or "")
-    if loaded is not None and loaded.path == file:
-        escalation: Escalation | None = loaded  # replayed when the repository was loaded
-    elif _replayable(checker, data):
-        escalation = Escalation.from_data(file, data)
-    else:
-        escalation = None
-    if escalation is not None:
-        for problem in escalation.problems:
+        for key, choices, what, where in (
+            ("by", people, "person", "policy/roster.yaml"),
+            ("to", people, "person", "policy/roster.yaml"),
+            ("level", levels, "level", "policy/matrix.yaml"),
+            ("severity", severities, "severity", "policy/severity.yaml"),
+        ):
+            value = event.get(key)
+            if value is not None and choices is not None and value not in choices:
+                checker.known(file, f"/timeline/{index}/{key}", value, choices, what, where)
+    if _replayable(checker, data):
+        for problem in Escalation.from_data(file, data).problems:
             checker.error(file, problem.pointer, problem.rule, problem.message)
 
     action_ids: set[str] = set()

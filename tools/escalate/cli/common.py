@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from ..repo import Repo
+    from ..repo import FileCheck, Repo
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -50,12 +50,12 @@ class Context:
             )
         return found
 
-    def repo(self) -> Repo:
-        """The repository, loaded once per command."""
+    def repo(self, *, check: FileCheck | None = None) -> Repo:
+        """The repository, loaded once per command (`check`: see `Repo.load`)."""
         if self._repo is None:
             from ..repo import Repo
 
-            self._repo = Repo.load(self.root(), use_cache=self.use_cache)
+            self._repo = Repo.load(self.root(), use_cache=self.use_cache, check=check)
         return self._repo
 
 
