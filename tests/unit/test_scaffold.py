@@ -10,12 +10,10 @@ import pytest
 
 from escalate.edits import candidate_errors
 from escalate.policy import Policy
+from escalate.render import TemplateError, environment, markdown_cell, markdown_text
 from escalate.repo import Repo, split_front_matter
 from escalate.scaffold import (
     NewRecord,
-    environment,
-    markdown_cell,
-    markdown_text,
     postmortem_context,
     render_postmortem,
     render_record,
@@ -123,12 +121,23 @@ def test_a_repository_template_wins(tmp_path: Path) -> None:
 
 
 def test_templates_are_strict(tmp_path: Path) -> None:
-    from jinja2 import UndefinedError
-
     (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "escalation.yaml.j2").write_text("id: {{ idd }}\n")
-    with pytest.raises(UndefinedError):
+    override = tmp_path / "templates" / "escalation.yaml.j2"
+    override.write_text("# a team's own record template\nid: {{ idd }}\n")
+    with pytest.raises(TemplateError) as caught:
         render_record(environment(tmp_path), new_record("Checkout down"))
+    error = caught.value
+    assert "'idd' is undefined" in error.message
+    assert (Path(error.path or "").name, error.line) == ("escalation.yaml.j2", 2)
+
+
+def test_a_syntax_error_in_an_override_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "postmortem.md.j2").write_text("---\n{% if %}\n---\n")
+    with pytest.raises(TemplateError) as caught:
+        render_postmortem(environment(tmp_path), {})
+    assert (Path(caught.value.path or "").name, caught.value.line) == ("postmortem.md.j2", 2)
+    assert "syntax error" in caught.value.message
 
 
 PM_RELATIVE = "incidents/2026/{}/postmortem.md"

@@ -26,10 +26,10 @@ from .edits import (
     record_sources,
     replace_front_matter_scalar,
     replace_scalar,
-    yaml_scalar,
 )
 from .errors import RecordError
 from .records import Escalation, State
+from .render import render_template
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -40,60 +40,6 @@ if TYPE_CHECKING:
 RECORD_TEMPLATE = "escalation.yaml.j2"
 POSTMORTEM_TEMPLATE = "postmortem.md.j2"
 MAX_ID_ATTEMPTS = 1000
-
-
-def builtin_template_dir() -> Path:
-    return Path(__file__).resolve().parent / "templates"
-
-
-# --- filters ------------------------------------------------------------------------------------
-
-# Markdown's inline markup characters; `_` only where it could start or end emphasis.
-_MD_SPECIAL = re.compile(r"([\\`*\[\]|]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_MD_BLOCK_START = re.compile(r"^([#>+=-]|\d+[.)])")
-
-
-def markdown_text(value: object) -> str:
-    """Text for a Markdown paragraph: shown as written, never as markup or HTML."""
-    text = " ".join(str(value).split())
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    # A paragraph that starts like a heading, quote or list item must not become one.
-    match = _MD_BLOCK_START.match(text)
-    if match is not None:
-        token = match.group(1)
-        text = (token[:-1] + "\\" + token[-1] if len(token) > 1 else "\\" + token) + text[
-            len(token) :
-        ]
-    return text
-
-
-def markdown_cell(value: object) -> str:
-    """Text for a Markdown table cell: one line, `|` escaped."""
-    text = markdown_text(value) if value not in (None, "") else ""
-    return text or " "
-
-
-def environment(root: Path | None) -> Environment:
-    """The Jinja2 environment: the repo's templates/ first, then the built-in ones."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    paths = [str(builtin_template_dir())]
-    if root is not None and (root / "templates").is_dir():
-        paths.insert(0, str(root / "templates"))
-    env = Environment(
-        loader=FileSystemLoader(paths),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,  # YAML and Markdown: the filters below do the escaping
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["yaml"] = yaml_scalar
-    env.filters["md"] = markdown_text
-    env.filters["cell"] = markdown_cell
-    env.filters["flow"] = lambda values: "[" + ", ".join(yaml_scalar(v) for v in values) + "]"
-    return env
 
 
 # --- IDs --------------------------------------------------------------------------------------
@@ -257,7 +203,7 @@ def _number(value: float | None) -> int | float | None:
 
 
 def render_record(env: Environment, record: NewRecord) -> str:
-    return env.get_template(RECORD_TEMPLATE).render(record.context())
+    return render_template(env, RECORD_TEMPLATE, record.context())
 
 
 def check_new_record(policy: Policy, values: Mapping[str, str | None]) -> list[str]:
@@ -372,7 +318,7 @@ def score_of(escalation: Escalation, policy: Policy) -> Any:
 
 
 def render_postmortem(env: Environment, context: Mapping[str, Any]) -> str:
-    return env.get_template(POSTMORTEM_TEMPLATE).render(context)
+    return render_template(env, POSTMORTEM_TEMPLATE, context)
 
 
 # --- renumbering ---------------------------------------------------------------------------------------

@@ -81,10 +81,10 @@ def new(ctx: Context, /, **values: object) -> None:
     """
     from ..edits import candidate_errors, instant_text, summarize
     from ..errors import RecordError
+    from ..render import environment
     from ..scaffold import (
         NewRecord,
         check_new_record,
-        environment,
         record_ids,
         render_record,
         reserve_id,
@@ -237,7 +237,8 @@ def postmortem(ctx: Context, /, escalation_id: str, now: datetime | None) -> Non
     """Write a draft postmortem.md beside the record, prefilled from it (never overwrites)."""
     from ..edits import candidate_errors, record_source, summarize
     from ..errors import RecordError
-    from ..scaffold import environment, postmortem_context, render_postmortem, score_of
+    from ..render import environment
+    from ..scaffold import postmortem_context, render_postmortem, score_of
     from ..yamlio import atomic_write
 
     repo = ctx.repo()
