@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import click
 
 from .common import Context, run_guarded
+from .comms import comms
 from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
 from .metrics import metrics
 from .reports import show, status
@@ -57,6 +58,7 @@ cli.add_command(score)
 cli.add_command(oncall)
 cli.add_command(roster)
 cli.add_command(triggers)
+cli.add_command(comms)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
