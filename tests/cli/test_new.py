@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ DOC_EXAMPLE = [
     "--severity", "sev2", "--category", "payments", "--customer", "Acme GmbH",
     "--tier", "enterprise", "--arr", "240000", "--product-area", "checkout",
     "--reported-by", "bob", "--summary", "Card payments for EU customers fail with 3DS timeouts.",
-    "--now", NOW,
+    "--flag", "payment", "--now", NOW,
 ]  # fmt: skip
 
 
@@ -62,10 +61,6 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def test_the_handbook_example(repo: Path) -> None:
-    from escalate.policy import load_policy
-    from escalate.rotation import on_call
-    from escalate.schema import SchemaStore
-
     result = run(repo, *DOC_EXAMPLE)
     assert result.code == 0, result.err
     assert result.out == "incidents/2026/ESC-2026-0033/escalation.yaml\n"
@@ -79,14 +74,13 @@ def test_the_handbook_example(repo: Path) -> None:
     assert data["customer"] == {"name": "Acme GmbH", "tier": "enterprise", "arr": 240000}
     assert data["impact"]["summary"] == "Card payments for EU customers fail with 3DS timeouts."
     assert data["timeline"] == []
-    # routed: sev2 goes to the specialists (L2), to whoever is on call there at --now
-    policy, _ = load_policy(repo, SchemaStore(repo))
-    rotation = next(r for r in policy.rotations if r["team"] == "support-specialists")
-    assert data["level"] == "L2"
-    assert data["owner"] == on_call(rotation, datetime.fromisoformat(NOW))
+    # routed by the matrix's triggers: a payment-flagged sev2 needs payments engineering
+    # (L4) from the start; Ivan covers Dan's turn in Black Friday week (an override)
+    assert (data["level"], data["owner"]) == ("L4", "ivan")
     assert run(repo, "validate").code == 0
     shown = run(repo, "show", "ESC-2026-0033", "--now", NOW)
     assert "status:    open" in shown.out
+    assert "needs:" not in shown.out  # it starts where its triggers want it
 
 
 def test_every_flag(repo: Path) -> None:
@@ -191,20 +185,94 @@ def test_a_record_that_would_not_validate_is_not_written(repo: Path) -> None:
     assert not (repo / "incidents" / "2026" / "ESC-2026-0033").exists()
 
 
-def test_an_owner_that_cannot_be_routed_must_be_given(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import escalate.scaffold as scaffold
+def opening(severity: str, category: str, *flags: str) -> list[str]:
+    """`escalate new` for a business customer at NOW, with the given classification."""
+    args = [
+        "new", "--title", "Something is broken for this customer", "--severity", severity,
+        "--category", category, "--customer", "Initech", "--tier", "business",
+        "--reported-by", "bob", "--summary", "It is broken.", "--now", NOW,
+    ]  # fmt: skip
+    for flag in flags:
+        args += ["--flag", flag]
+    return args
 
-    monkeypatch.setattr(
-        scaffold, "route", lambda *a, **k: scaffold.Routing("L2", "x", None, "team x has no on-call rotation")
-    )  # fmt: skip
-    result = run(repo, *DOC_EXAMPLE)
-    assert result.code == 2
-    assert (
-        "missing --owner: no owner could be routed (team x has no on-call rotation)" in result.err
+
+@pytest.mark.parametrize(
+    ("severity", "category", "flags", "level", "owner"),
+    [
+        ("sev4", "billing", (), "L1", "liam"),  # no trigger: the first level
+        ("sev3", "payments", ("payment",), "L1", "liam"),  # payment only matters at sev1/sev2
+        ("sev1", "payments", (), "L3", "grace"),  # sev1-needs-escalation-manager
+        ("sev2", "billing", ("compliance",), "L3", "grace"),  # compliance
+        ("sev3", "security", ("security",), "L4", "sam"),  # security-or-safety
+        ("sev1", "payments", ("payment",), "L4", "ivan"),  # the highest trigger wins
+    ],
+)
+def test_the_starting_level_is_what_the_triggers_require(
+    repo: Path, severity: str, category: str, flags: tuple[str, ...], level: str, owner: str
+) -> None:
+    result = run(repo, *opening(severity, category, *flags))
+    assert result.code == 0, result.err
+    data = load((repo / result.out.strip()).read_text(encoding="utf-8"), "")
+    assert (data["level"], data["owner"]) == (level, owner)
+    shown = run(repo, "show", data["id"], "--now", NOW)
+    assert shown.code == 0 and "needs:" not in shown.out, shown.out
+    oncall = run(repo, "oncall", "--at", NOW, "--format", "json")
+    assert owner in oncall.out
+
+
+def test_a_level_below_the_triggers_is_kept_with_a_note(repo: Path) -> None:
+    result = run(repo, *opening("sev1", "payments"), "--level", "L2")
+    assert result.code == 0, result.err
+    data = load((repo / result.out.strip()).read_text(encoding="utf-8"), "")
+    assert (data["level"], data["owner"]) == ("L2", "nora")
+    assert "trigger sev1-needs-escalation-manager requires L3" in result.err
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_nobody_on_call_because_the_rotation_has_not_started(repo: Path) -> None:
+    replace_in(
+        repo / "policy" / "roster.yaml",
+        "team: support-frontline\n    description: Frontline duty lead - watches the queue for "
+        'sev1/sev2 and routes them.\n    start: "2026-01-05T09:00:00+01:00"',
+        "team: support-frontline\n    description: Frontline duty lead - watches the queue for "
+        'sev1/sev2 and routes them.\n    start: "2027-01-04T09:00:00+01:00"',
     )
-    assert run(repo, *DOC_EXAMPLE, "--owner", "alice").code == 0
+    before = tree(repo)
+    oncall = run(repo, "oncall", "support-frontline", "--at", NOW)
+    assert "nobody" in oncall.out, oncall.out
+    result = run(repo, *opening("sev4", "billing"))
+    assert result.code == 2
+    assert "missing --owner: nobody could be routed (" in result.err
+    assert "rotation support-frontline-weekly starts 2027-01-04 08:00Z" in result.err
+    assert result.err.rstrip().endswith("pass --owner HANDLE")
+    assert result.err.strip().splitlines()[-1].startswith("Error: missing --owner")
+    assert tree(repo) == before
+    assert run(repo, *opening("sev4", "billing"), "--owner", "bob").code == 0
+
+
+def test_nobody_on_call_because_the_override_names_someone_of_another_team(repo: Path) -> None:
+    # The week of NOW is Liam's; an override hands it to Ivan, who is payments engineering.
+    replace_in(
+        repo / "policy" / "roster.yaml",
+        'handle: bob, reason: "Liam on annual leave; Bob covers the rest of the week."}',
+        'handle: bob, reason: "Liam on annual leave; Bob covers the rest of the week."}\n'
+        '      - {start: "2026-11-23T09:00:00+01:00", end: "2026-11-24T09:00:00+01:00", '
+        'handle: ivan, reason: "A mistake."}',
+    )
+    before = tree(repo)
+    gaps = run(repo, "roster", "check", "--from", NOW)
+    assert gaps.code == 1 and "ivan is in team payments-eng" in gaps.out + gaps.err
+    result = run(repo, *opening("sev4", "billing"))
+    assert result.code == 2
+    assert "ivan is in team payments-eng, not support-frontline" in result.err
+    assert "pass --owner HANDLE" in result.err
+    assert tree(repo) == before
 
 
 def test_a_repository_template_wins(repo: Path) -> None:

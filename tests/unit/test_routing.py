@@ -242,6 +242,20 @@ def test_route_without_anyone_on_call(policy: Policy) -> None:
     assert "leadership has no rotation" in found.reason
 
 
+def test_route_at_a_given_level_still_names_the_triggers(policy: Policy) -> None:
+    found = route(policy, "payments", "sev1", [], "enterprise", at(SUNDAY), level="L1")
+    assert (found.level, found.team, found.owner) == ("L1", "support-frontline", "erin")
+    assert found.reason.startswith("L1 as asked; payments at L1 is support-frontline")
+    assert [hit.trigger for hit in found.triggers] == ["sev1-needs-escalation-manager"]
+
+
+def test_route_treats_a_rotation_not_started_yet_as_nobody(policy: Policy) -> None:
+    rotation_of(policy, "support-frontline-weekly")["start"] = "2027-01-04T09:00:00+01:00"
+    found = route(policy, "billing", "sev3", [], "standard", at(SUNDAY))
+    assert (found.level, found.owner) == ("L1", None)
+    assert "rotation support-frontline-weekly starts 2027-01-04 08:00Z" in found.reason
+
+
 def test_route_unknown_category_suggests(policy: Policy) -> None:
     with pytest.raises(RecordError, match="did you mean 'payments'"):
         route(policy, "payment", "sev2", [], "business", at(SUNDAY))

@@ -1,9 +1,9 @@
-"""Templates, IDs and routing: every template rendered and its output validated."""
+"""Templates and IDs: every template rendered and its output validated."""
 
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,6 @@ from escalate.scaffold import (
     render_postmortem,
     render_record,
     reserve_id,
-    route,
     used_numbers,
 )
 from escalate.schema import SchemaStore
@@ -290,25 +289,6 @@ def test_reserve_id_skips_a_directory_created_meanwhile(
     monkeypatch.setattr(scaffold.os, "mkdir", racing_mkdir)
     assert reserve_id(tmp_path, "ESC", 2026)[0] == "ESC-2026-0002"
     assert [Path(c).name for c in calls] == ["ESC-2026-0001", "ESC-2026-0002"]
-
-
-# --- routing ---------------------------------------------------------------------------------------
-
-
-def test_route_picks_the_level_and_who_is_on_call(policy: Policy) -> None:
-    monday = datetime(2026, 11, 23, 12, tzinfo=timezone(timedelta(hours=1)))
-    high = route(policy, "payments", "sev2", [], monday)
-    assert (high.level, high.team) == ("L2", "support-specialists")
-    assert high.owner in policy.people and high.owner in ("alice", "frank", "nora", "omar")
-    low = route(policy, "payments", "sev4", [], monday)
-    assert (low.level, low.team) == ("L1", "support-frontline")
-    assert low.owner in ("bob", "erin", "liam", "maya")
-    flagged = route(policy, "billing", "sev4", ["data"], monday)
-    assert flagged.level == "L2"
-    given = route(policy, "billing", "sev4", [], monday, level="L4")
-    assert (given.level, given.team) == ("L4", "billing-ops")
-    unknown = route(policy, "nope", "sev4", [], monday)
-    assert unknown.owner is None and "names no team" in unknown.why
 
 
 def test_schemas_of_the_templates_exist() -> None:

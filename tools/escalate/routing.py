@@ -457,12 +457,14 @@ def route(
     at: datetime,
     *,
     related: Sequence[str] = (),
+    level: str | None = None,
 ) -> Route:
     """The starting level, team and owner of a case opened at `at`.
 
     The level is the highest of the first level on the path and every trigger that holds at
-    opening (`unresolved_for` never does); the team is the category's team at that level;
-    the owner is whoever of that team is on call at `at`, primary layer first.
+    opening (`unresolved_for` never does), unless `level` is given; the team is the
+    category's team at that level; the owner is whoever of that team is on call at `at`,
+    primary layer first. The triggers that hold are returned either way.
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("routing needs a timezone-aware instant")
@@ -480,12 +482,15 @@ def route(
     facts = _Facts(severity, frozenset(flags), tier, len({str(r) for r in related}))
     hits = _evaluate(policy, facts, lambda: None)
     first = next(iter(policy.levels))
-    level = hits[0].level if hits and policy.level_rank(hits[0].level) > 0 else first
-    parts = [
-        f"{level} by trigger {hits[0].trigger}: {hits[0].reason}"
-        if level != first
-        else f"{level}: no trigger requires more at opening"
-    ]
+    if level is not None:
+        parts = [f"{level} as asked"]
+    else:
+        level = hits[0].level if hits and policy.level_rank(hits[0].level) > 0 else first
+        parts = [
+            f"{level} by trigger {hits[0].trigger}: {hits[0].reason}"
+            if level != first
+            else f"{level}: no trigger requires more at opening"
+        ]
     team = _team_at_level(policy, category, level)
     if team is None:
         parts.append(f"no team owns {category} at {level} in policy/matrix.yaml")

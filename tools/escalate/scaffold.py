@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -91,52 +91,6 @@ def record_ids(repo: Repo) -> list[str]:
         for s in repo.sources
         if s.kind == "escalation" and isinstance(s.data, dict) and "id" in s.data
     ]
-
-
-# --- routing a new case -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Routing:
-    level: str
-    team: str | None
-    owner: str | None
-    why: str  # how the owner was found, or why none was
-
-
-def route(
-    policy: Policy,
-    category: str,
-    severity: str,
-    flags: Sequence[str],
-    now: datetime,
-    level: str | None = None,
-) -> Routing:
-    """The level and owner of a new case when none is given.
-
-    The level is the first on the path, or the second for the two most severe severities
-    and for any impact flag (frontline hands those to a specialist straight away). The
-    owner is whoever is on call at `now` in the category's team for that level.
-    """
-    levels = list(policy.levels)
-    if level is None:
-        severe = list(policy.severities)[:2]
-        second = len(levels) > 1 and (severity in severe or bool(flags))
-        level = levels[1] if second else (levels[0] if levels else "L1")
-    found = policy.categories.get(category)
-    team = found.teams.get(level) if found is not None else None
-    if team is None:
-        return Routing(level, None, None, f"category {category!r} names no team for {level}")
-    try:
-        from . import rotation
-    except ImportError:  # pragma: no cover - the rotation module ships with the tool
-        return Routing(level, team, None, "on-call routing is not available")
-    rotations = [r for r in policy.rotations if r.get("team") == team]
-    rotations.sort(key=lambda r: r.get("layer", "primary") != "primary")
-    if not rotations:
-        return Routing(level, team, None, f"team {team} has no on-call rotation")
-    owner = rotation.on_call(rotations[0], now)
-    return Routing(level, team, owner, f"on call for {team} ({rotations[0].get('id', team)})")
 
 
 # --- the new record ------------------------------------------------------------------------------------

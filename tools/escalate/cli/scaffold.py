@@ -52,11 +52,14 @@ now_flag = click.option(
 @click.option("--reported-by", metavar="HANDLE", help="Who reported it (a roster handle).")
 @click.option("--summary", help="The impact in a sentence or two.")
 @click.option(
-    "--owner", metavar="HANDLE", help="Owner at opening (default: on call for the category)."
+    "--owner",
+    metavar="HANDLE",
+    help="Owner at opening (default: whoever of the category's team at the level is on call).",
 )
 @click.option(
     "--level",
-    help="Level at opening (default: L2 for the two most severe severities or any flag, else L1).",
+    help="Level at opening (default: the highest level the matrix's triggers require at "
+    "opening, else the first level).",
 )
 @click.option("--flag", "flags", multiple=True, type=click.Choice(FLAGS), help="Impact flag.")
 @click.option("--customers-affected", type=click.IntRange(min=0))
@@ -82,13 +85,13 @@ def new(ctx: Context, /, **values: object) -> None:
     from ..edits import candidate_errors, instant_text, summarize
     from ..errors import RecordError
     from ..render import environment
+    from ..routing import route
     from ..scaffold import (
         NewRecord,
         check_new_record,
         record_ids,
         render_record,
         reserve_id,
-        route,
     )
     from ..yamlio import atomic_write
 
@@ -127,27 +130,29 @@ def new(ctx: Context, /, **values: object) -> None:
     if problems:
         raise RecordError("; ".join(problems), rule="new")
     flags = [str(f) for f in values["flags"]]  # type: ignore[attr-defined]
-    level = values.get("level")
-    owner = values.get("owner")
-    if owner is None or level is None:
-        routing = route(
-            policy,
-            str(values["category"]),
-            str(values["severity"]),
-            flags,
-            now,
-            str(level) if level is not None else None,
-        )
-        level = level or routing.level
-        if owner is None:
-            owner = routing.owner
-        if owner is None:
-            if not interactive:
-                raise click.UsageError(
-                    f"missing --owner: no owner could be routed ({routing.why}); "
-                    "pass --owner HANDLE"
-                )
-            owner = click.prompt(f"Owner ({routing.why})", type=click.Choice(policy.people))
+    level = text("level")
+    owner = text("owner")
+    routed = route(
+        policy, str(values["category"]), str(values["severity"]), flags, str(values["tier"]),
+        now, level=level,
+    )  # fmt: skip
+    if level is not None and routed.triggers:
+        required = routed.triggers[0]
+        if policy.level_rank(required.level) > policy.level_rank(level):
+            click.echo(
+                f"escalate: note: trigger {required.trigger} requires {required.level} "
+                f"({required.reason}); the case starts below it, at {level}",
+                err=True,
+            )
+    level = routed.level
+    if owner is None:
+        owner = routed.owner
+    if owner is None:
+        if not interactive:
+            raise click.UsageError(
+                f"missing --owner: nobody could be routed ({routed.reason}); pass --owner HANDLE"
+            )
+        owner = click.prompt(f"Owner ({routed.reason})", type=click.Choice(list(policy.people)))
 
     record = NewRecord(
         id="",
