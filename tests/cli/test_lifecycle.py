@@ -259,6 +259,38 @@ def test_usage_errors(repo: Path, args: list[str]) -> None:
     assert record_path(repo).read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["note", OPEN_ID, "--by", "alice", "--text", "x", "--at", "2099-01-01T00:00:00Z"],
+         "Invalid value for --at: 2099-01-01T00:00:00+00:00 is later than now "
+         "(2026-12-05T10:00:00+00:00); record an event once it has happened"),
+        (["ack", OPEN_ID, "--by", "alice", "--at", "2026-12-05T10:00:01Z"], "is later than now"),
+        (["note", OPEN_ID, "--by", "alice", "--text", ""], "Invalid value for --text: is empty"),
+        (["update", OPEN_ID, "--by", "alice", "--customer", "--text", " \t"], "--text: is empty"),
+    ],
+)  # fmt: skip
+def test_a_future_at_and_an_empty_text_are_usage_errors(
+    repo: Path, args: list[str], message: str
+) -> None:
+    before = record_path(repo).read_bytes()
+    result = run(repo, *args, "--now", "2026-12-05T10:00:00Z")
+    assert result.code == 2, result
+    assert message in result.err
+    assert record_path(repo).read_bytes() == before
+    # and nothing was written that would put later events out of order
+    later = run(repo, "ack", OPEN_ID, "--by", "alice", "--now", "2026-12-05T10:00:00Z")
+    assert later.code == 0, later.err
+
+
+def test_at_equal_to_now_is_fine(repo: Path) -> None:
+    result = run(
+        repo, "ack", OPEN_ID, "--by", "alice", "--at", "2026-12-05T10:00:00Z", "--now",
+        "2026-12-05T11:00:00+01:00",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+
+
 def test_crlf_bom_and_no_final_newline_are_kept(repo: Path) -> None:
     path = record_path(repo)
     original = ("\ufeff" + OPEN_RECORD.rstrip("\n")).replace("\n", "\r\n").encode("utf-8")

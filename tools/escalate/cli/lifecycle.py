@@ -113,7 +113,17 @@ def append(
     from ..yamlio import atomic_write
 
     repo = ctx.repo()
-    when = instant_text(at or resolve_now(now, repo.policy.default_timezone))
+    moment = resolve_now(now, repo.policy.default_timezone)
+    if at is not None and at > moment:
+        # A future event would put every real event after it out of order.
+        raise click.BadParameter(
+            f"{instant_text(at)} is later than now ({instant_text(moment)}); record an event "
+            "once it has happened, at the time it happened (or pass --now if the clock is off)",
+            param_hint="--at",
+        )
+    if text is not None and not text.strip():
+        raise click.BadParameter("is empty; say in a sentence what happened", param_hint="--text")
+    when = instant_text(at or moment)
     event: dict[str, str] = {"at": when, "event": kind, "by": by}
     event.update(fields or {})
     if channel is not None:
