@@ -156,6 +156,15 @@ def test_the_digest_ignores_growing_ages_but_not_a_new_clock_or_owner() -> None:
     assert digest_of(other_owner) != digest_of(first)
 
 
+def test_a_clock_past_its_deadline_with_no_open_time_over_says_so() -> None:
+    # A deadline on a closing time: overdue by the instant, 0 s of open time over yet.
+    _, body = render_issue(
+        report([("ESC-2026-0007", "acknowledge", 0.0, "alice", "sev2")]), repo_url=None
+    )
+    row = next(line for line in body.splitlines() if line.startswith("| ESC-"))
+    assert row.startswith("| ESC-2026-0007 | acknowledge | past the deadline |")
+
+
 def test_rows_join_the_overdue_list_with_the_escalations() -> None:
     rows = overdue_rows(report(TWO))
     assert [(row.id, row.clock, row.owner, row.severity) for row in rows] == [

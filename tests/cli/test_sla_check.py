@@ -312,3 +312,53 @@ def test_github_annotations_point_at_the_last_timeline_event(playbook: Path) -> 
         "::warning file=incidents/2026/ESC-2026-0102/escalation.yaml,line=15,col=5,"
         "title=SLA at risk::ESC-2026-0102 resolve at risk: 1d3h left (owner alice)",
     ]
+
+
+# --- a deadline on a closing time ------------------------------------------------------------------
+
+# Business sev2 on emea-business (Berlin 09:00-17:00): opened Fri 20 Nov 16:30 CET (15:30Z),
+# acknowledge 30m -> deadline 17:00 CET = 16:00Z, the closing time. At 18:00 CET (17:00Z) no
+# open time is over the target, but the deadline has passed: overdue, and CI fails now, not on
+# Monday at 09:00.
+CLOSING_TIME = _record(
+    "ESC-2026-0106",
+    "2026-11-20T16:30:00+01:00",
+    "  - {at: 2026-11-20T16:35:00+01:00, event: note, by: bob, text: Paged the on-call.}\n",
+).replace("tier: enterprise", "tier: business")
+AFTER_CLOSING = "2026-11-20T17:00:00Z"
+
+
+def test_a_deadline_on_closing_time_is_overdue_once_past(playbook: Path) -> None:
+    import json
+
+    write(playbook, CLOSING_TIME)
+    result = sla(playbook, "--now", AFTER_CLOSING, "--format", "json")
+    assert result.code == 1
+    report = json.loads(result.out)
+    ack = report["escalations"][0]["clocks"][0]
+    assert (ack["clock"], ack["state"], ack["deadline"]) == (
+        "acknowledge",
+        "overdue",
+        "2026-11-20T16:00:00Z",
+    )
+    assert (ack["elapsed_seconds"], ack["remaining_seconds"], ack["overdue_seconds"]) == (
+        1800.0,
+        0.0,
+        0.0,
+    )
+    assert report["overdue"] == [
+        {"id": "ESC-2026-0106", "clock": "acknowledge", "overdue_seconds": 0.0}
+    ]
+    # On the deadline itself it is not late yet.
+    assert sla(playbook, "--now", "2026-11-20T16:00:00Z").code == 0
+
+
+def test_a_deadline_on_closing_time_reads_past_the_deadline(playbook: Path) -> None:
+    write(playbook, CLOSING_TIME)
+    table = sla(playbook, "--now", AFTER_CLOSING).out.splitlines()
+    assert "past the deadline" in table[1] and "0m" not in table[1]
+    annotation = sla(playbook, "--now", AFTER_CLOSING, "--format", "github").out.splitlines()[0]
+    assert annotation.endswith(
+        "title=SLA overdue::ESC-2026-0106 acknowledge overdue: past its deadline of "
+        "2026-11-20 16:00Z (owner alice)"
+    )

@@ -387,6 +387,32 @@ def test_sla_attainment_counts_stopped_clocks_and_overdue_ones(playbook: Path) -
     assert clocks["customer_update"].overdue == 1
 
 
+def test_attainment_counts_a_stop_after_a_closing_time_deadline_as_missed(
+    playbook: Path,
+) -> None:
+    # Business sev4 on emea-business (Berlin 09:00-17:00): acknowledge 8h from Mon 2 Nov
+    # 09:00 CET runs out at 17:00 CET = 16:00Z, the closing time. Acknowledged at 17:00 CET:
+    # met. Acknowledged at 18:00 CET: the same 8 h of open time, but after the deadline, so
+    # missed, as `sla check` says.
+    business = {"name": "Beta AG", "tier": "business", "region": "emea"}
+    on_time = record(
+        1,
+        "2026-11-02T09:00:00+01:00",
+        [event("2026-11-02T17:00:00+01:00", "acknowledged")],
+        customer=business,
+    )
+    after_closing = record(
+        2,
+        "2026-11-02T09:00:00+01:00",
+        [event("2026-11-02T18:00:00+01:00", "acknowledged")],
+        customer=business,
+    )
+    write(playbook, on_time, after_closing)
+    result = measure(playbook, "2026-11-03T12:00:00Z")
+    acknowledge = next(clock for clock in result.sla if clock.clock == "acknowledge")
+    assert (acknowledge.met, acknowledge.missed, acknowledge.attainment) == (1, 1, 0.5)
+
+
 def test_attainment_is_none_when_no_clock_has_stopped(playbook: Path) -> None:
     write(playbook, record(1, "2026-11-02T10:00:00+00:00", []))
     result = measure(playbook, "2026-11-02T11:00:00Z")

@@ -385,19 +385,36 @@ CASES = [
         ),
         id="business-weekend-frozen-at-risk",
     ),
-    # Mon 13:00 + 4 h = 17:00, the closing time; at 18:00 exactly 14400 s are used: not over.
+    # Mon 13:00 + 4 h = 17:00 CET = 16:00Z, the closing time. At 18:00 CET (17:00Z) exactly
+    # 14400 s of open time are used, none over, but now (17:00Z) is past the deadline
+    # (16:00Z): overdue, with overdue_seconds 0 and nothing left. (Under the old open-time
+    # rule this was at_risk with "0m left" until Tue 09:00.)
     pytest.param(
         Case(
             record("2026-11-23T13:00:00+01:00", severity="sev3", tier="business"),
             "acknowledge",
             "2026-11-23T18:00:00+01:00",
-            "at_risk",
+            "overdue",
             14400,
             "2026-11-23T16:00:00Z",
+            {"overdue_seconds": 0.0, "remaining_seconds": 0.0},
         ),
         id="business-deadline-on-closing-time",
     ),
-    # ... and overdue once the calendar reopens: Tue 09:00-09:01 = 60 s over.
+    # ... and at 17:00 CET itself, exactly on the deadline: not past it yet, at risk.
+    pytest.param(
+        Case(
+            record("2026-11-23T13:00:00+01:00", severity="sev3", tier="business"),
+            "acknowledge",
+            "2026-11-23T17:00:00+01:00",
+            "at_risk",
+            14400,
+            "2026-11-23T16:00:00Z",
+            {"overdue_seconds": 0.0, "remaining_seconds": 0.0},
+        ),
+        id="business-exactly-at-a-closing-deadline",
+    ),
+    # ... and the open time over grows once the calendar reopens: Tue 09:00-09:01 = 60 s over.
     pytest.param(
         Case(
             record("2026-11-23T13:00:00+01:00", severity="sev3", tier="business"),
@@ -436,6 +453,59 @@ CASES = [
             {"calendar": "amer"},
         ),
         id="business-holiday-crossing-us-region-calendar",
+    ),
+    # sev2 business mitigate (8h = 28800 s) opened Fri 19 Jun 09:00 CEST (07:00Z): 09:00 +
+    # 8 h = 17:00 CEST = 15:00Z, the closing time. At 16:00Z (18:00 CEST) 28800 s are used,
+    # none over; now is past the deadline, so overdue (0 s over), not "at risk, 0m left" until
+    # Monday 09:00.
+    pytest.param(
+        Case(
+            record("2026-06-19T09:00:00+02:00", tier="business"),
+            "mitigate",
+            "2026-06-19T16:00:00Z",
+            "overdue",
+            28800,
+            "2026-06-19T15:00:00Z",
+            {"overdue_seconds": 0.0, "remaining_seconds": 0.0},
+        ),
+        id="business-friday-closing-deadline-overdue-after-close",
+    ),
+    # Mitigated at 18:00Z (20:00 CEST): the same 28800 s of open time, but it stopped after
+    # its deadline (15:00Z): missed, though no open time was over the target.
+    pytest.param(
+        Case(
+            record(
+                "2026-06-19T09:00:00+02:00",
+                ev("2026-06-19T09:10:00+02:00", "acknowledged"),
+                ev("2026-06-19T18:00:00Z", "mitigated"),
+                tier="business",
+            ),
+            "mitigate",
+            "2026-06-22T12:00:00Z",
+            "missed",
+            28800,
+            "2026-06-19T15:00:00Z",
+            {"stopped_at": "2026-06-19T18:00:00Z", "overdue_seconds": 0.0},
+        ),
+        id="business-stopped-after-a-closing-deadline-is-missed",
+    ),
+    # Mitigated at 15:00Z, exactly on the deadline: met.
+    pytest.param(
+        Case(
+            record(
+                "2026-06-19T09:00:00+02:00",
+                ev("2026-06-19T09:10:00+02:00", "acknowledged"),
+                ev("2026-06-19T15:00:00Z", "mitigated"),
+                tier="business",
+            ),
+            "mitigate",
+            "2026-06-22T12:00:00Z",
+            "met",
+            28800,
+            "2026-06-19T15:00:00Z",
+            {"stopped_at": "2026-06-19T15:00:00Z"},
+        ),
+        id="business-stopped-on-a-closing-deadline-is-met",
     ),
     # --- daylight saving time (sev2 mitigate: 8h = 28800 s) -------------------------------------
     # 24x7 over the EU spring change: 00:30Z -> 07:30Z = 7 h = 25200 s (at risk, >= 21600),
@@ -616,6 +686,25 @@ CASES = [
             {"overdue_seconds": 3600.0},
         ),
         id="overdue-stays-overdue-while-paused",
+    ),
+    # Paused at 17:00, the instant 8 h were used (09:00-17:00 = 28800 s, none over). At 18:00
+    # the clock is not counting, but it is past its deadline (17:00Z): overdue, not paused.
+    # (The old open-time rule said paused, hiding the breach for as long as the pause lasts.)
+    pytest.param(
+        Case(
+            record(
+                "2026-11-20T09:00:00Z",
+                ev("2026-11-20T09:05:00Z", "acknowledged"),
+                ev("2026-11-20T17:00:00Z", "paused", reason="waiting_on_vendor"),
+            ),
+            "mitigate",
+            "2026-11-20T18:00:00Z",
+            "overdue",
+            28800,
+            "2026-11-20T17:00:00Z",
+            {"overdue_seconds": 0.0},
+        ),
+        id="paused-on-the-deadline-is-overdue",
     ),
     # --- reopen --------------------------------------------------------------------------------
     # resolve: 09:00-12:00 = 3 h, resolved until the reopen on the 21st 12:00 (not counted),
@@ -815,6 +904,28 @@ CASES = [
             {"missed_cycles": 0, "overdue_seconds": 1800.0},
         ),
         id="cadence-finished-cycle-keeps-its-target",
+    ),
+    # sev2 business cadence (4h) on emea: cycle from the ack Mon 23 Nov 13:00 CET, deadline
+    # 17:00 CET = 16:00Z; the next update Tue 08:30 CET (07:30Z), before opening, so the
+    # cycle used exactly 14400 s but ended after its deadline: a missed cycle. The current
+    # cycle from Tue 08:30 counts from 09:00: at 10:00 CET 3600 s; deadline 10:00 + 3 h =
+    # 13:00 CET = 12:00Z. (The opening cycle 12:55-13:00 was met.)
+    pytest.param(
+        Case(
+            record(
+                "2026-11-23T12:55:00+01:00",
+                ev("2026-11-23T13:00:00+01:00", "acknowledged"),
+                ev("2026-11-24T08:30:00+01:00", "customer_update", text="Still on it."),
+                tier="business",
+            ),
+            "customer_update",
+            "2026-11-24T10:00:00+01:00",
+            "running",
+            3600,
+            "2026-11-24T12:00:00Z",
+            {"missed_cycles": 1, "started_at": "2026-11-24T07:30:00Z"},
+        ),
+        id="cadence-cycle-ended-after-a-closing-deadline-is-missed",
     ),
     # --- postmortem (sev2 enterprise: 10d = 864000 s, from the resolution) -------------------
     # Resolved 20th 12:00, no postmortem yet: 2 d = 172800 s; deadline 30th 12:00Z.

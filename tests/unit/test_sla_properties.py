@@ -252,3 +252,24 @@ def test_a_stopped_clock_does_not_depend_on_now(
     for name, clock in before.items():
         if clock.state in ("met", "missed"):
             assert after[name] == clock, name
+
+
+@SETTINGS
+@given(timelines(), st.integers(0, 10 * 24 * 60), st.integers(0, 10 * 24 * 60))
+def test_lateness_follows_the_deadline_instant_and_never_wears_off(
+    data: dict[str, Any], first: int, later: int
+) -> None:
+    # DESIGN.md: overdue = counting past the deadline, missed = stopped after it. Open time
+    # over the target always means late; and with no event to come, late stays late.
+    now = _last(data) + timedelta(minutes=first)
+    before, after = _measure(data, now), _measure(data, now + timedelta(minutes=later))
+    for name, clock in before.items():
+        assert clock.deadline is not None
+        if clock.stopped_at is not None:
+            assert (clock.state == "missed") == (clock.stopped_at > clock.deadline), name
+        else:
+            assert (clock.state == "overdue") == (now > clock.deadline), name
+        if clock.target_seconds is not None and clock.elapsed_seconds > clock.target_seconds:
+            assert clock.state in ("overdue", "missed"), name
+        if clock.state in ("overdue", "missed"):
+            assert after[name].state == clock.state, name

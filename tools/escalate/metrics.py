@@ -35,6 +35,8 @@ Definitions (where DESIGN.md leaves room, the choice is ours and stated here):
   The median is p = 0.5, so for an even count it is the mean of the two middle values.
 * **SLA attainment** per clock: met / (met + missed), counting only stopped clocks; `overdue`
   is the number of clocks overdue at `now`. `action:<id>` clocks are pooled as `action`.
+  States are those of `sla check`: a clock stopped after its deadline is missed even when
+  no open time was over the target (a deadline on a closing time, a stop the next morning).
 * **Escalations per 1,000 tickets** per month: escalations opened that month × 1000 / tickets
   created that month. A month without a volume says so and has no rate (never a division
   by zero); the overall rate counts only months that have a volume.

@@ -10,23 +10,28 @@ progress therefore pushes the deadline later for as long as it lasts.
 Everything is measured *as of* `now`: events after `now` have not happened yet, so the same
 record answers "what did the board say last Tuesday?" as well as "what does it say now?".
 
+Lateness is decided on real instants, as DESIGN.md defines the states: a clock still counting
+(or paused) is `overdue` once `now` is past its deadline, and a stopped clock is `missed` when
+it stopped after its deadline; reaching the deadline exactly is not late. `elapsed_seconds`,
+`remaining_seconds` and `overdue_seconds` count open time only. So a deadline on a closing
+time (Friday 17:00) makes the clock `overdue` from 17:00 on, with `overdue_seconds` 0 until
+the calendar opens again, and a stop at 18:00 is `missed` though no open time was over the
+target. (JSM differs here: the remaining time of such an SLA stays at zero outside the
+calendar's hours, and it breaches only once the calendar opens again.)
+
 Where DESIGN.md is silent, the rules follow Jira Service Management (JSM):
 
 * The target comes from the current severity and counts from the clock's start (JSM
   re-evaluates the goal of an ongoing cycle when the issue changes), so a reclassification
   can make a running clock overdue at once. A *finished* `customer_update` cycle keeps the
   target it finished under, as a completed JSM cycle keeps its goal.
-* A clock is over its target only when its open time *exceeds* the target, and stopping at
-  exactly the target is met. A deadline that falls on a closing time therefore turns overdue
-  when the calendar next opens: in JSM, too, remaining time stays at zero outside the
-  calendar's hours.
-* A clock that ran past its deadline stays `overdue` while paused (JSM shows a breached SLA
-  as breached, paused or not); a pause only ever stops the count.
+* A clock paused at or after its deadline is `overdue`, not `paused` (JSM shows a breached
+  SLA as breached, paused or not); a pause only ever stops the count.
 * `acknowledge` also stops at a resolution that came first: resolving answers the customer,
   as JSM's "Time to first response" stops on "Resolution: set".
 * `customer_update` also starts a new cycle at `reopened`: the customer is owed an update
   within the cadence once the case is open again. `missed_cycles` counts finished cycles
-  that ran past their target, the last one included once the resolution has ended it.
+  that ended after their deadline, the last one included once the resolution has ended it.
 
 Choices of our own:
 
@@ -185,12 +190,6 @@ def _spans(runs: Iterable[_Run], pauses: _Pauses, now: datetime) -> list[_Span]:
     return spans
 
 
-def _used(calendar: Calendar, spans: Iterable[_Span]) -> float:
-    if calendar.always_open:
-        return sum((end - start).total_seconds() for start, end in spans)
-    return sum(calendar.open_seconds(start, end) for start, end in spans)
-
-
 def _measure(
     calendar: Calendar, spans: Sequence[_Span], target: int, resume_at: datetime
 ) -> tuple[float, datetime]:
@@ -223,10 +222,22 @@ def _measure(
     return used, deadline
 
 
-def _state(elapsed: float, target: float, *, stopped: bool, paused: bool, ratio: float) -> str:
-    if stopped:
-        return MISSED if elapsed > target else MET
-    if elapsed > target:
+def _state(
+    elapsed: float,
+    target: float,
+    deadline: datetime,
+    now: datetime,
+    *,
+    stopped_at: datetime | None,
+    paused: bool,
+    ratio: float,
+) -> str:
+    # Lateness is decided on real instants, not on open time: past the deadline is late even
+    # while the calendar is closed or the clock is paused (open time over the target always
+    # puts the deadline in the past, so that case is included).
+    if stopped_at is not None:
+        return MISSED if stopped_at > deadline else MET
+    if now > deadline:
         return OVERDUE
     if paused:
         return PAUSED
@@ -381,7 +392,15 @@ class _Measure:
         # case was (re)resolved stopped before it started, and would have gone on from its start.
         resume_at = max(stopped_at or now, run[-1][0]) if run else now
         elapsed, deadline = _measure(calendar, spans, target, resume_at)
-        state = _state(elapsed, target, stopped=stopped, paused=paused, ratio=self.rules.ratio)
+        state = _state(
+            elapsed,
+            target,
+            deadline,
+            now,
+            stopped_at=stopped_at,
+            paused=paused,
+            ratio=self.rules.ratio,
+        )
         if state == MISSED and name == "customer_update":
             missed_cycles += 1  # the last cycle, ended by the resolution, counts once it is over
         return Clock(
@@ -408,18 +427,21 @@ class _Measure:
         return current
 
     def missed_cycles(self, cycles: Sequence[_Run]) -> int:
-        """Finished cycles that ran past the target in force when each finished."""
+        """Finished cycles that ended after their deadline, under the target in force when
+        each finished (the rule of `_state` for a stopped clock)."""
         missed = 0
         single = len(self.state.severities) == 1
         for start, stop in cycles:
             assert stop is not None  # only the last cycle can still be running
             severity = self.state.severity if single else self.severity_at(stop)
             target = self.rules.target("customer_update", severity, self.tier)
-            # Open time never exceeds real time: a cycle shorter than its target is met
-            # without asking the calendar, and most cycles are.
+            # Open time never exceeds real time, so a deadline is at least the target after
+            # the start: a cycle no longer than its target is met without asking the
+            # calendar, and most cycles are.
             if target is None or (stop - start).total_seconds() <= target:
                 continue
-            if _used(self.calendar, _spans(((start, stop),), self.pauses, self.now)) > target:
+            spans = _spans(((start, stop),), self.pauses, self.now)
+            if stop > _measure(self.calendar, spans, target, stop)[1]:
                 missed += 1
         return missed
 

@@ -140,15 +140,17 @@ def render_issue(
         for row in rows:
             name = _cell(row.id) + (f" — {_cell(_shorten(row.title))}" if row.title else "")
             lines.append(
-                f"| {name} | {_cell(row.clock)} | {format_duration(row.overdue_seconds)} | "
+                f"| {name} | {_cell(row.clock)} | {_overdue_by(row.overdue_seconds)} | "
                 f"{_minute(row.deadline) if row.deadline else ''} | {_cell(row.owner)} | "
                 f"{_cell(row.severity)} | {_record_link(row.file, repo_url, ref)} |"
             )
         lines += [
             "",
             "*Overdue by* counts the open hours of the customer's calendar, as of the time "
-            "above; this table is rewritten only when the set of overdue clocks, their "
-            "deadlines, owners or severities change.",
+            "above (*past the deadline*: the deadline has passed while the calendar was "
+            "closed or the case paused, so no open hour is over yet); this table is "
+            "rewritten only when the set of overdue clocks, their deadlines, owners or "
+            "severities change.",
         ]
     else:
         lines.append(f"No SLA clock is overdue as of {now}.")
@@ -230,6 +232,13 @@ def _number(issue: Mapping[str, Any] | None) -> int | None:
         return None
     value = issue.get("number")
     return int(value) if isinstance(value, int | str) and str(value).isdigit() else None
+
+
+def _overdue_by(seconds: float) -> str:
+    amount = format_duration(seconds)
+    # Overdue by the deadline's instant with no open time over yet (a deadline on a closing
+    # time): a bare "0m" would read as not overdue at all.
+    return "past the deadline" if amount == "0m" else amount
 
 
 def _minute(text: str) -> str:

@@ -98,8 +98,11 @@ def _how_far(clock: Clock) -> str:
     """`2h15m over`, `45m left`, `met`: how the clock stands against its target."""
     from ..duration import format_duration
 
-    if clock.overdue_seconds > 0:
-        return f"{format_duration(clock.overdue_seconds)} over"
+    if clock.state in ("overdue", "missed"):
+        over = format_duration(clock.overdue_seconds)
+        # Late by the deadline's real instant with no open time over yet: the deadline fell
+        # on a closing time (or just before a pause), and a bare "0m over" would read as fine.
+        return "past the deadline" if over == "0m" else f"{over} over"
     if clock.state == "met":
         return "met"
     if clock.remaining_seconds is None:
@@ -235,6 +238,10 @@ def _annotations(repo: Repo, report: SlaReport) -> list[str]:
             level, title = "error", "SLA overdue"
             late = format_duration(clock.overdue_seconds)
             message = f"{escalation.id} {clock.clock} overdue by {late}"
+            if late == "0m":  # see _how_far
+                message = f"{escalation.id} {clock.clock} overdue: past its deadline of " + (
+                    _minute(clock.deadline)
+                )
         else:
             level, title = "warning", "SLA at risk"
             message = f"{escalation.id} {clock.clock} at risk: {_how_far(clock)}"
