@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -336,3 +337,41 @@ def test_an_empty_timeline_becomes_a_block_list(repo: Path) -> None:
         "timeline:   # nothing yet\n"
         "  - {at: 2026-12-01T09:10:00+01:00, event: acknowledged, by: alice}\n"
     )
+
+
+def test_simultaneous_edits_of_one_record_all_land(repo: Path, tmp_path: Path) -> None:
+    # Real processes, as people run them: each takes the record's lock around read, check
+    # and write, so none writes over an event another has just added.
+    script = MAIN / ".venv" / "bin" / "escalate"
+    env = {"ESCALATE_CACHE_DIR": str(tmp_path / "cache"), "PATH": str(script.parent)}
+    assert run(repo, "validate", str(record_path(repo))).code == 0  # warm the cache
+    texts = [f"Parallel note {n}" for n in range(8)]
+    processes = [
+        subprocess.Popen(
+            [
+                str(script),
+                "--repo",
+                str(repo),
+                "note",
+                OPEN_ID,
+                "--by",
+                "alice",
+                "--text",
+                text,
+                "--now",
+                "2026-12-05T10:00:00Z",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        for text in texts
+    ]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [process.returncode for process in processes] == [0] * len(texts), outputs
+    written = record_path(repo).read_text(encoding="utf-8")
+    assert sorted(t for t in texts if f"text: {t}}}" in written) == texts
+    assert written.startswith(OPEN_RECORD)  # every byte people wrote is still there
+    assert run(repo, "validate", str(record_path(repo))).code == 0

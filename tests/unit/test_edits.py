@@ -389,3 +389,43 @@ def test_resuming_a_case_never_acknowledged_makes_it_open_again() -> None:
     state, problems = derive({**RECORD, "timeline": timeline})
     assert not problems
     assert state.status == "open"
+
+
+# --- records of a repository ----------------------------------------------------------------------
+
+
+def repository_with_one_record(root: Path) -> Path:
+    import shutil
+
+    for name in ("policy", "schema"):
+        shutil.copytree(ROOT / name, root / name)
+    record = root / "incidents" / "2026" / "ESC-2026-0001" / "escalation.yaml"
+    record.parent.mkdir(parents=True)
+    record.write_bytes((ROOT / "tests" / "examples" / "base-record.yaml").read_bytes())
+    return record
+
+
+def test_prepare_event_checks_the_bytes_given_not_the_copy_loaded(tmp_path: Path) -> None:
+    from escalate.edits import prepare_event
+    from escalate.repo import Repo
+
+    record = repository_with_one_record(tmp_path)
+    repo = Repo.load(tmp_path, use_cache=False)
+    resolved = "  - {at: 2026-11-20T16:00:00+01:00, event: resolved, by: dan}\n"
+    text = record.read_text(encoding="utf-8")
+    # Someone closed the case after this repository was loaded (another process, say).
+    closed = text.replace(
+        resolved, resolved + "  - {at: 2026-11-21T09:00:00+01:00, event: closed, by: dan}\n"
+    )
+    event = {"at": "2026-11-21T10:00:00+01:00", "event": "resolved", "by": "dan"}
+    with pytest.raises(RecordError, match="the case is closed"):
+        prepare_event(repo, "ESC-2026-0001", closed.encode(), event)
+    edit = prepare_event(repo, "ESC-2026-0001", closed.encode(), {**event, "event": "reopened"})
+    assert edit.before.status == "closed" and edit.after.status == "acknowledged"
+    assert (
+        "event: closed, by: dan}\n  - {at: 2026-11-21T10:00:00+01:00, event: reopened" in edit.text
+    )
+    # ... or broke it: the bytes are refused though the loaded copy was fine.
+    broken = text.replace("tier: enterprise", "tier: gold").encode()
+    with pytest.raises(RecordError, match=r"does not validate.*'gold' is not one of"):
+        prepare_event(repo, "ESC-2026-0001", broken, event)

@@ -530,9 +530,10 @@ def candidate_errors(repo: Repo, relative: str, kind: str, raw: bytes) -> list[F
     sources.append(source)
     escalations = dict(repo.escalations)
     postmortems = dict(repo.postmortems)
+    if kind == "escalation":  # what the file held before counts no more
+        escalations = {k: v for k, v in escalations.items() if v.path != relative}
     if source.valid and kind == "escalation":
         escalation = Escalation.from_data(relative, source.data)
-        escalations = {k: v for k, v in escalations.items() if v.path != relative}
         escalations.setdefault(escalation.id, escalation)
     elif source.valid:
         postmortems.setdefault(str(source.data["id"]), source)
@@ -569,14 +570,16 @@ def prepare_event(
 ) -> EventEdit:
     """Check an event against a record (its file's current bytes) and build the new text.
 
-    Refuses (RecordError) an unknown or duplicated ID, a record that does not validate as
-    it is, and any event `check_event` refuses. Raises EditBug if the edited
+    Refuses (RecordError) an unknown or duplicated ID, a record whose bytes do not validate
+    as they are, and any event `check_event` refuses. Raises EditBug if the edited
     record would not validate.
     """
     from .yamlio import decode
 
     source = record_source(repo, escalation_id)
-    errors = file_errors(repo, source.path)
+    # The bytes given, not the copy loaded with the repository: under a lock they are the
+    # file as it is now.
+    errors = candidate_errors(repo, source.path, "escalation", raw)
     if errors:
         raise RecordError(
             f"{source.path} does not validate, so the tool will not edit it: "

@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -441,3 +442,26 @@ def atomic_write(path: str | Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def directory_lock(path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on a directory while its files are read, checked and replaced.
+
+    The lock is `flock` on the directory's own descriptor: no lock file appears in the
+    work tree, and the kernel drops the lock when the process ends, however it ends. Every
+    tool edit of a record takes it, so two edits started together run one after the other
+    and the second one sees the first one's event. Where `flock` is missing, nothing is
+    locked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on POSIX
+        yield
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -110,7 +110,7 @@ def append(
 ) -> None:
     """Check one event against the record, append it, and say what the case is now."""
     from ..edits import describe_event, instant_text, prepare_event, record_source
-    from ..yamlio import atomic_write
+    from ..yamlio import atomic_write, directory_lock
 
     repo = ctx.repo()
     moment = resolve_now(now, repo.policy.default_timezone)
@@ -132,9 +132,12 @@ def append(
         event["text"] = text
     source = record_source(repo, escalation_id)
     path = repo.root / source.path
-    raw = path.read_bytes()
-    edit = prepare_event(repo, escalation_id, raw, event, OPTION_NAMES)
-    atomic_write(path, edit.text)
+    # Read, check and write under the record's lock, from the bytes on disk now: another
+    # edit may have appended an event since the repository was loaded.
+    with directory_lock(path.parent):
+        raw = path.read_bytes()
+        edit = prepare_event(repo, escalation_id, raw, event, OPTION_NAMES)
+        atomic_write(path, edit.text)
     after = edit.after
     what = describe_event(edit.event, edit.before, repo.policy)
     changes = [f"status {after.status}"]
