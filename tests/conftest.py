@@ -228,3 +228,76 @@ def _copy_example(case: Path | str, repo: Path) -> Path:
 def copy_example() -> Callable[[Path | str, Path], Path]:
     """`copy_example(case, repo)`: an example's files dropped into a repository."""
     return _copy_example
+
+
+# --- a local webhook ---------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    """What the test webhook answers to one request: a status, a body, after a delay."""
+
+    status: int = 200
+    body: str = "ok"
+    delay: float = 0.0
+
+
+class WebhookServer:
+    """An HTTP server on 127.0.0.1 that answers posts from a script of replies.
+
+    `replies` are used in order, the last one for every request after them; `received` holds
+    the JSON bodies that arrived.
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.replies: list[Reply] = [Reply()]
+        self.received: list[Any] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import time
+
+                length = int(self.headers.get("Content-Length", "0"))
+                server.received.append(json.loads(self.rfile.read(length) or b"null"))
+                index = min(len(server.received), len(server.replies)) - 1
+                reply = server.replies[index]
+                time.sleep(reply.delay)
+                body = reply.body.encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting: that is what a timeout test wants
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    reply = Reply  # tests script answers as webhook.reply(500, "busy"): no conftest import
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/hook"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def webhook() -> Any:
+    """A `WebhookServer` on loopback; set `.replies` to script its answers."""
+    server = WebhookServer()
+    yield server
+    server.close()

@@ -38,6 +38,13 @@ from .common import INSTANT, Context, format_option
 @click.option(
     "--by", metavar="HANDLE", help="With --send: who sends it (a handle from the roster)."
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=120),
+    default=10.0,
+    show_default=True,
+    help="With --send: seconds to wait for the webhook (it is tried twice at most).",
+)
 @click.pass_obj
 def comms(
     ctx: Context,
@@ -50,6 +57,7 @@ def comms(
     dry_run: bool,
     audience: str,
     by: str | None,
+    timeout: float,
 ) -> None:
     """Render the message for a moment of the case (ack, escalated, update, mitigated,
     resolved, verify, postmortem) on a channel (email, chat, status).
@@ -63,8 +71,8 @@ def comms(
     from ..errors import UsageError
     from .lifecycle import resolve_now
 
-    if (dry_run or by or audience != "team") and not send:
-        raise UsageError("--dry-run, --to and --by go with --send")
+    if (dry_run or by or audience != "team" or timeout != 10.0) and not send:
+        raise UsageError("--dry-run, --to, --by and --timeout go with --send")
     if send and not by:
         raise UsageError("--send needs --by HANDLE: who posts the message")
     repo = ctx.repo()
@@ -77,7 +85,7 @@ def comms(
         return
     assert by is not None
     planned = core.dispatch(repo, escalation, message, audience, by, when)
-    _post_and_record(ctx, escalation_id, message, planned, dry_run, output_format)
+    _post_and_record(ctx, escalation_id, message, planned, dry_run, output_format, timeout)
 
 
 def _show(message: object, output_format: str) -> None:
@@ -99,6 +107,7 @@ def _post_and_record(
     planned: object,
     dry_run: bool,
     output_format: str,
+    timeout: float,
 ) -> None:
     from ..comms import Dispatch, Message
     from ..edits import prepare_event, record_source
@@ -131,7 +140,7 @@ def _post_and_record(
             )
         return
     url = url_from_env(planned.variable)
-    delivery = post_json(url, message.payload())
+    delivery = post_json(url, message.payload(), timeout=timeout)
     atomic_write(path, edit.text)
     tries = f" after {delivery.attempts} tries" if delivery.attempts > 1 else ""
     click.echo(
