@@ -95,11 +95,24 @@ def test_unknown_and_invalid_records(repo: Path) -> None:
     record.write_text(record.read_text().replace("severity: sev", "severty: sev", 1))
     result = run(repo, "postmortem", "ESC-2026-0002", "--now", NOW)
     assert result.code == 1
-    assert (
-        "does not validate; run `escalate validate incidents/2026/ESC-2026-0002/escalation.yaml`"
-        in result.err
-    )
+    assert "incidents/2026/ESC-2026-0002/escalation.yaml does not validate" in result.err
+    assert "run `escalate validate incidents/2026/ESC-2026-0002/escalation.yaml`" in result.err
     assert not (record.parent / "postmortem.md").exists()
+
+
+def test_a_record_with_an_error_against_the_policy_gets_no_postmortem(repo: Path) -> None:
+    directory = repo / "incidents" / "2026" / "ESC-2026-0002"
+    record = directory / "escalation.yaml"
+    text = record.read_text(encoding="utf-8")
+    tier = next(line for line in text.splitlines() if "tier:" in line)
+    record.write_text(text.replace(tier, tier.split("tier:")[0] + "tier: gold", 1))
+    before = sorted(p.name for p in directory.iterdir())
+    result = run(repo, "postmortem", "ESC-2026-0002", "--now", NOW)
+    assert result.code == 1
+    assert "incidents/2026/ESC-2026-0002/escalation.yaml does not validate" in result.err
+    assert "'gold'" in result.err and "run `escalate validate" in result.err
+    assert result.err.count("\n") == 1 and result.out == ""
+    assert sorted(p.name for p in directory.iterdir()) == before
 
 
 def test_hostile_record_text_stays_text(repo: Path) -> None:

@@ -154,6 +154,32 @@ def test_show_unknown_id_with_nothing_close(handed_over: Path, run_cli: RunCli) 
     assert "no escalation 'XYZ'" in result.stderr
 
 
+@pytest.mark.parametrize("command", [["show"], ["score"]])
+def test_a_record_that_does_not_validate_is_named_not_missing(
+    handed_over: Path, write_record: WriteRecord, run_cli: RunCli, command: list[str]
+) -> None:
+    write_record(handed_over, "id: ESC-2026-0032\ntitle: [unclosed\n", record_id="ESC-2026-0032")
+    result = run_cli([*command, "ESC-2026-0032"], handed_over)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        "escalate: incidents/2026/ESC-2026-0032/escalation.yaml does not validate, so "
+        "ESC-2026-0032 cannot be read; run `escalate validate "
+        "incidents/2026/ESC-2026-0032/escalation.yaml` and fix it first\n"
+    )
+
+
+def test_show_a_duplicated_id_asks_for_renumber(
+    handed_over: Path, write_record: WriteRecord, make_record: MakeRecord, run_cli: RunCli
+) -> None:
+    copy = handed_over / "incidents" / "2026" / "ESC-2026-0005-copy" / "escalation.yaml"
+    copy.parent.mkdir()
+    copy.write_bytes((handed_over / "incidents/2026/ESC-2026-0005/escalation.yaml").read_bytes())
+    result = run_cli(["show", "ESC-2026-0005", "--now", NOW], handed_over)
+    assert result.exit_code == 1
+    assert "run `escalate renumber ESC-2026-0005` first" in result.stderr
+
+
 def test_show_needs_an_id(handed_over: Path, run_cli: RunCli) -> None:
     assert run_cli(["show"], handed_over).exit_code == 2
 

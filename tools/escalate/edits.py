@@ -31,6 +31,7 @@ from .yamlio import compose, load
 
 if TYPE_CHECKING:
     from .policy import Policy
+    from .records import Escalation
     from .repo import Repo, SourceFile
 
 BOM = "\ufeff"
@@ -511,6 +512,23 @@ def record_source(repo: Repo, escalation_id: str) -> SourceFile:
             rule="duplicate-id",
         )
     return found[0]
+
+
+def loaded_record(repo: Repo, escalation_id: str) -> Escalation:
+    """The escalation of an ID as the repository loaded it, for reading.
+
+    RecordError when there is no record with the ID (with the close ones), when two files
+    share it, or when its file exists but does not validate well enough to be read.
+    """
+    found = repo.escalations.get(escalation_id)
+    if found is not None and len(record_sources(repo, escalation_id)) == 1:
+        return found
+    source = record_source(repo, escalation_id)  # no such ID, or a duplicate: says so
+    raise RecordError(
+        f"{source.path} does not validate, so {escalation_id} cannot be read; "
+        f"run `escalate validate {source.path}` and fix it first",
+        rule="invalid-record",
+    )
 
 
 def file_errors(repo: Repo, relative: str) -> list[Finding]:

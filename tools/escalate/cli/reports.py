@@ -17,11 +17,12 @@ from .common import Context, format_option, now_option
 @click.pass_obj
 def show(ctx: Context, escalation_id: str, now: datetime, output_format: str) -> None:
     """Show one escalation: its facts and the state derived from its timeline."""
+    from ..edits import loaded_record
     from ..records import describe, format_age
     from ..routing import pending
 
     repo = ctx.repo()
-    escalation = repo.escalation(escalation_id)
+    escalation = loaded_record(repo, escalation_id)
     view = describe(escalation, now)
     below = pending(escalation, repo.policy, now, repo)
     view["required_level"] = below.required if below else None

@@ -240,7 +240,7 @@ def renumber(ctx: Context, /, escalation_id: str, record: str | None) -> None:
 @click.pass_obj
 def postmortem(ctx: Context, /, escalation_id: str, now: datetime | None) -> None:
     """Write a draft postmortem.md beside the record, prefilled from it (never overwrites)."""
-    from ..edits import candidate_errors, record_source, summarize
+    from ..edits import candidate_errors, file_errors, record_source, summarize
     from ..errors import RecordError
     from ..render import environment
     from ..scaffold import postmortem_context, render_postmortem, score_of
@@ -249,10 +249,13 @@ def postmortem(ctx: Context, /, escalation_id: str, now: datetime | None) -> Non
     repo = ctx.repo()
     source = record_source(repo, escalation_id)
     escalation = repo.escalations.get(escalation_id)
-    if escalation is None or escalation.path != source.path:
+    # Like the lifecycle verbs: a postmortem copies the record's facts, so they must hold.
+    errors = file_errors(repo, source.path)
+    if errors or escalation is None or escalation.path != source.path:
+        found = f": {summarize(errors)}" if errors else ""
         raise RecordError(
-            f"{source.path} does not validate; run `escalate validate {source.path}` "
-            "and fix it first",
+            f"{source.path} does not validate, so no postmortem is written from it{found}; "
+            f"run `escalate validate {source.path}` and fix it first",
             rule="invalid-record",
         )
     path = repo.root / source.path

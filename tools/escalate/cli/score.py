@@ -211,11 +211,12 @@ def _require_scoring(policy: Policy) -> None:
 @click.pass_obj
 def score_one(ctx: Context, escalation_id: str, explain_terms: bool, output_format: str) -> None:
     """Score one escalation: its score, band (priority) and the level to involve."""
+    from ..edits import loaded_record
     from ..scoring import score as compute
 
     repo = ctx.repo()
     _require_scoring(repo.policy)
-    escalation = repo.escalation(escalation_id)
+    escalation = loaded_record(repo, escalation_id)
     result = compute(escalation, repo.policy)
     if output_format == "json":
         view = score_json(escalation, result, repo.policy)
