@@ -19,6 +19,10 @@ ALL = f"{SCRIPT} {IMG} {JS_LINK} {JINJA} {RAW}"
 TITLE = f"{SCRIPT} {JINJA} {RAW} {JS_LINK} | *em* _u_ `tick`"
 CUSTOMER = f"{IMG} Evil & Co {JINJA}"
 CONTACT = f"{SCRIPT} Mallory Hacker, CISO"
+# What the customer is called for short; visible text below uses it, and the public build
+# must scrub it (in any case: "evilcorp.example" too).
+ALIAS = "Evilcorp"
+SHORT_NAME_TEXT = "Evilcorp confirms the workaround; see status.evilcorp.example for details."
 
 RECORD: dict[str, Any] = {
     "id": ID,
@@ -30,6 +34,7 @@ RECORD: dict[str, Any] = {
     "product_area": "checkout",
     "customer": {
         "name": CUSTOMER,
+        "aliases": [ALIAS],
         "tier": "enterprise",
         "arr": 987654,
         "region": "emea",
@@ -65,6 +70,12 @@ RECORD: dict[str, Any] = {
             "event": "customer_update",
             "by": "alice",
             "text": f"Hello {SCRIPT} {JINJA}\n\n{IMG}\n\n# heading?\n{JS_LINK}",
+        },
+        {
+            "at": "2026-11-22T09:12:00+01:00",
+            "event": "customer_update",
+            "by": "alice",
+            "text": SHORT_NAME_TEXT,
         },
         {
             "at": "2026-11-22T09:15:00+01:00",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hostile_record import CONTACT, CUSTOMER, IMG, JINJA, JS_LINK, RAW, SCRIPT, TITLE
+from hostile_record import ALIAS, CONTACT, CUSTOMER, IMG, JINJA, JS_LINK, RAW, SCRIPT, TITLE
 from hostile_record import ID as HOSTILE_ID
 from sitebuild import (
     CHANGED_TARGET,
@@ -289,6 +290,7 @@ def test_hostile_text_shows_as_text(hostile_site: Build) -> None:
     built = parse(page(hostile_site, f"escalations/{HOSTILE_ID}/index.html"))
     for text in (TITLE, CUSTOMER, CONTACT, SCRIPT, IMG, JS_LINK, JINJA, RAW):
         assert normalize(text) in built.text, text
+    assert f"{normalize(CUSTOMER)} (also {ALIAS})" in built.text  # internal: the aliases too
     # a list joined into one cell stays one piece of text, fences and all
     assert f"ZD-XSS-{SCRIPT}, ZD-FENCE ``` {SCRIPT} ```" in built.text
     assert "{{ 7*7 }}" in built.text and "49" not in built.text.replace("ESC-2026-0999", "")
@@ -397,41 +399,57 @@ def _leaves(value: Any, key: str) -> list[tuple[str, Any]]:
     return [(key, value)]
 
 
-def test_public_profile_leaks_no_hidden_value(public_site: Build, hostile_repo: Path) -> None:
-    publishing = yaml.safe_load((hostile_repo / "policy" / "publishing.yaml").read_text())
-    hide = next(p["hide"] for p in publishing["profiles"] if p["id"] == "public")
-    roster = yaml.safe_load((hostile_repo / "policy" / "roster.yaml").read_text())
-    public_names = {p["handle"] for p in roster["people"]} | {p["name"] for p in roster["people"]}
+def _public_corpora(site: Path, public_names: set[str]) -> dict[Path, str]:
+    """What each file of a built site says, with the published names of staff blanked out.
 
-    corpora = {path: readable_corpus(path) for path in public_site.site.rglob("*") if path.is_file()
-               and path.suffix in (".html", ".json", ".xml", ".txt", ".js", ".css")}  # fmt: skip
+    "Nora Lindqvist" works here and is on the on-call page; "Lindqvist" alone, the short name
+    of a customer, must not be. Blanking the staff names lets the check below see the rest.
+    """
+    staff = sorted((name for name in public_names if " " in name), key=len, reverse=True)
+    staff_pattern = re.compile("|".join(re.escape(name) for name in staff)) if staff else None
+    corpora = {}
+    for path in site.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".json", ".xml", ".txt", ".js", ".css"):
+            corpus = readable_corpus(path)
+            corpora[path] = staff_pattern.sub(" ", corpus) if staff_pattern else corpus
+    return corpora
+
+
+def _public_names(repo: Path) -> set[str]:
+    roster = yaml.safe_load((repo / "policy" / "roster.yaml").read_text())
+    return {p["handle"] for p in roster["people"]} | {p["name"] for p in roster["people"]}
+
+
+def _public_hide(repo: Path) -> list[str]:
+    publishing = yaml.safe_load((repo / "policy" / "publishing.yaml").read_text())
+    return list(next(p["hide"] for p in publishing["profiles"] if p["id"] == "public"))
+
+
+def _records(repo: Path) -> list[dict[str, Any]]:
+    return [
+        yaml.load(record_file.read_text(), Loader=yaml.BaseLoader)  # everything a string
+        for record_file in sorted(repo.glob("incidents/*/*/escalation.yaml"))
+    ]
+
+
+def test_public_profile_leaks_no_hidden_value(public_site: Build, hostile_repo: Path) -> None:
+    hide = _public_hide(hostile_repo)
+    public_names = _public_names(hostile_repo)
+    corpora = _public_corpora(public_site.site, public_names)
     strings: dict[str, str] = {}
-    numbers: dict[str, list[int]] = {}
-    for record_file in sorted(hostile_repo.glob("incidents/*/*/escalation.yaml")):
-        data = yaml.load(record_file.read_text(), Loader=yaml.BaseLoader)  # everything a string
+    for data in _records(hostile_repo):
         for path in hide:
             for key, value in _hidden(data, path.split(".")):
                 for leaf_key, leaf in _leaves(value, key):
                     text = normalize(str(leaf)).strip()
                     if leaf_key in STRUCTURAL or text in public_names or len(text) < 4:
                         continue
-                    if re.fullmatch(r"\d+(\.\d+)?", text):
-                        numbers.setdefault(data["id"], []).append(int(float(text)))
-                    else:
+                    if not re.fullmatch(r"\d+(\.\d+)?", text):
                         strings[text] = f"{data['id']} {path}"
     assert len(strings) > 100  # the check below really covers the records
     leaks = [f"{where}: {text!r} in {path.relative_to(public_site.site)}"
              for text, where in strings.items() for path, corpus in corpora.items() if text in corpus]  # fmt: skip
     assert not leaks, "\n".join(leaks[:20])
-
-    for escalation_id, values in numbers.items():
-        corpus = corpora[public_site.site / "escalations" / escalation_id / "index.html"]
-        for number in values:
-            for form in {str(number), f"{number:,}", f"{number:,}".replace(",", ".")}:
-                assert not re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)", corpus), (
-                    escalation_id,
-                    form,
-                )
 
     for escalation_page in (public_site.site / "escalations").glob("ESC-*/index.html"):
         text = parse(escalation_page).text
@@ -446,6 +464,116 @@ def test_public_profile_leaks_no_hidden_value(public_site: Build, hostile_repo: 
             "Notes",
         ):
             assert label not in text, (escalation_page, label)
+
+
+# Written independently of escalate.publishing: what a reader would call a customer for short.
+_LEGAL = {"GmbH", "AG", "SE", "KG", "SA", "SAS", "SARL", "BV", "NV", "Ltd", "Ltd.", "Limited",
+          "LLC", "Inc", "Inc.", "Corp.", "Co.", "plc", "Pty", "AB", "AS", "ApS", "Oy", "Srl"}  # fmt: skip
+# Leading words that say what kind of business it is, or where: not a name on their own.
+_NOT_A_NAME = {"Southern", "Studio", "Atelier", "Boulangerie", "Game"}
+
+
+def _short_names(name: str) -> tuple[set[str], set[str]]:
+    """(any-case forms, as-written words) of a customer name: every shorter leading part that
+    ends in a capitalised word, and the first word when it is long, capitalised and not
+    generic. "Southern Cross Pharmacy Group" -> Southern Cross Pharmacy, Southern Cross."""
+    words = name.split()
+    while len(words) > 1 and words[-1] in _LEGAL:
+        words = words[:-1]
+    phrases = {
+        " ".join(words[:end])
+        for end in range(2, len(words) + 1)
+        if words[end - 1][:1].isupper() and len(words[end - 1]) > 2
+    }
+    first = (
+        {words[0]} if len(words) > 1 and len(words[0]) >= 6 and words[0][:1].isupper() else set()
+    )
+    return phrases, first - _NOT_A_NAME
+
+
+def test_public_profile_leaks_no_short_form_of_a_customer_name(
+    public_site: Build, hostile_repo: Path
+) -> None:
+    """Harbourline for Harbourline Grocers Pty Ltd, Southern Cross, aliases: nowhere."""
+    assert "customer.name" in _public_hide(hostile_repo)
+    corpora = _public_corpora(public_site.site, _public_names(hostile_repo))
+    any_case: dict[str, str] = {}
+    as_written: dict[str, str] = {}
+    for data in _records(hostile_repo):
+        customer = data["customer"]
+        for alias in customer.get("aliases") or []:
+            any_case[alias] = data["id"]
+        phrases, words = _short_names(normalize(customer["name"]))
+        any_case.update(dict.fromkeys(phrases, data["id"]))
+        as_written.update(dict.fromkeys(words, data["id"]))
+    # The short forms the reviewer found, and the hostile record's alias, are covered.
+    for expected in ("Southern Cross", "Evilcorp", "Kranich"):
+        assert expected in any_case, expected
+    for expected in ("Harbourline", "Aurelia", "Nordlicht", "Lindqvist"):
+        assert expected in as_written, expected
+    leaks = []
+    for path, corpus in corpora.items():
+        where = path.relative_to(public_site.site)
+        folded = corpus.casefold()
+        for text, escalation_id in any_case.items():
+            if re.search(rf"(?<!\w){re.escape(text.casefold())}(?!\w)", folded):
+                leaks.append(f"{escalation_id}: {text!r} in {where}")
+        for word, escalation_id in as_written.items():
+            if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", corpus):
+                leaks.append(f"{escalation_id}: {word!r} in {where}")
+    assert not leaks, "\n".join(leaks[:20])
+
+
+def _generated_corpora(site: Path) -> dict[str, str]:
+    """The text of everything the plugin builds from records: its pages, their search index
+    entries, the sitemap and the tags. The hand-written playbook in docs/ is left out: its
+    examples use round numbers of their own ("1200 customers affected")."""
+    prefixes = ("status/", "escalations/", "learnings/", "metrics/", "policy/")
+    found = {
+        str(path.relative_to(site)): readable_corpus(path)
+        for path in site.rglob("*.html")
+        if str(path.relative_to(site)).startswith(prefixes)
+    }
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    for entry in index["docs"]:
+        if entry["location"].startswith(prefixes):
+            found[f"search: {entry['location']}"] = normalize(
+                html.unescape(re.sub(r"<[^>]+>", " ", f"{entry['title']} {entry['text']}"))
+            )
+    for name in ("sitemap.xml", "tags.json"):
+        if (site / name).is_file():
+            found[name] = readable_corpus(site / name)
+    return found
+
+
+def test_public_profile_leaks_no_hidden_number_anywhere(
+    public_site: Build, hostile_repo: Path
+) -> None:
+    """ARR, revenue at risk and remedy amounts: on no generated page, not only the record's."""
+    hide = _public_hide(hostile_repo)
+    numbers: dict[int, str] = {}
+    for data in _records(hostile_repo):
+        for path in hide:
+            for key, value in _hidden(data, path.split(".")):
+                for leaf_key, leaf in _leaves(value, key):
+                    text = str(leaf).strip()
+                    if leaf_key in STRUCTURAL or not re.fullmatch(r"\d+(\.\d+)?", text):
+                        continue
+                    if float(text) >= 1000:
+                        numbers[int(float(text))] = f"{data['id']} {path}"
+    assert {987654, 123457, 4321} <= set(numbers)  # the hostile record's ARR, revenue, credit
+    corpora = _generated_corpora(public_site.site)
+    assert any(where.startswith("search: escalations/") for where in corpora)
+    leaks = []
+    for number, where in numbers.items():
+        forms = {str(number), f"{number:,}", f"{number:,}".replace(",", "."),
+                 f"{number:,}".replace(",", " "), f"{number:,}".replace(",", "\u202f")}  # fmt: skip
+        pattern = re.compile(
+            "|".join(rf"(?<![\d.,]){re.escape(form)}(?![\d]|[.,]\d)" for form in forms)
+        )
+        leaks += [f"{where}: {number} in {name}" for name, corpus in corpora.items()
+                  if pattern.search(corpus)]  # fmt: skip
+    assert not leaks, "\n".join(leaks[:20])
 
 
 def test_public_profile_still_publishes_the_case(public_site: Build) -> None:

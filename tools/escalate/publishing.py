@@ -10,7 +10,9 @@ to each of its items.
 reach a page, the search index, tags or metrics. Free text that stays visible may still
 *quote* a hidden value (a customer update that greets the contact by name, a postmortem
 that cites a ticket number), so `Scrubber` replaces every hidden value that is distinctive
-enough to find in the text that remains.
+enough to find in the text that remains - and a hidden customer name in every form it is
+written in: without its legal form, without trailing generic words, its long leading word,
+and the record's `customer.aliases`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ __all__ = [
     "DEFAULT_PROFILE",
     "Profile",
     "Scrubber",
+    "customer_name_variants",
     "hidden_items",
+    "hidden_paths",
     "hidden_values",
     "profile_named",
     "redact",
@@ -35,6 +39,8 @@ __all__ = [
 
 DEFAULT_PROFILE = "internal"
 REDACTED = "[hidden]"
+# Paths a profile hides along with another: aliases are other spellings of the name.
+HIDDEN_WITH = {"customer.name": ("customer.aliases",)}
 
 _SEGMENT = re.compile(
     r"(?P<key>[a-z_][a-z0-9_]*)(?:\[(?P<sel_key>[a-z_][a-z0-9_]*)=(?P<sel_value>[A-Za-z0-9_.-]+)\])?"
@@ -129,9 +135,17 @@ def _remove(node: Any, segments: list[_Segment], removed: list[tuple[str, Any]])
     return node
 
 
+def hidden_paths(profile: Profile | Iterable[str]) -> tuple[str, ...]:
+    """The paths a profile hides, with those hidden along with them (`HIDDEN_WITH`)."""
+    hide = list(profile.hide if isinstance(profile, Profile) else profile)
+    for path in list(hide):
+        hide.extend(extra for extra in HIDDEN_WITH.get(path, ()) if extra not in hide)
+    return tuple(hide)
+
+
 def redact(data: Mapping[str, Any], profile: Profile | Iterable[str]) -> dict[str, Any]:
     """A copy of a record without the fields the profile hides (the input is not changed)."""
-    hide = profile.hide if isinstance(profile, Profile) else tuple(profile)
+    hide = hidden_paths(profile)
     result: dict[str, Any] = copy.deepcopy(dict(data))
     for path in hide:
         _remove(result, parse_path(path), [])
@@ -147,7 +161,7 @@ def hidden_items(
     data: Mapping[str, Any], profile: Profile | Iterable[str]
 ) -> list[tuple[str, Any]]:
     """(key, value) of everything `redact` removes: the key is the field's last name."""
-    hide = profile.hide if isinstance(profile, Profile) else tuple(profile)
+    hide = hidden_paths(profile)
     removed: list[tuple[str, Any]] = []
     scratch: dict[str, Any] = copy.deepcopy(dict(data))
     for path in hide:
@@ -173,21 +187,53 @@ _STRUCTURAL_KEYS = frozenset(
     {"at", "by", "to", "event", "level", "severity", "reason", "channel", "type", "currency",
      "granted_by", "approved_by", "id", "due", "done_at", "owner", "tier", "region"}
 )  # fmt: skip
-_LEGAL_FORMS = re.compile(
-    r"[\s,]+(GmbH|AG|SE|KG|SA|SAS|SARL|S\.A\.|S\.p\.A\.|BV|B\.V\.|NV|N\.V\.|Ltd\.?|Limited|"
-    r"LLC|Inc\.?|Corp\.?|Co\.|plc|PLC|Pty|Pty Ltd|AB|ApS|AS|Oy|Srl|S\.r\.l\.|GmbH & Co\. KG)$"
+_LEGAL_FORM = re.compile(
+    r"[\s,]+(GmbH & Co\. KG|GmbH|AG|SE|KG|SA|SAS|SARL|S\.A\.|S\.p\.A\.|BV|B\.V\.|NV|N\.V\.|"
+    r"Ltd\.?|Limited|LLC|Inc\.?|Corp\.?|Co\.|plc|PLC|Pty|AB|ApS|AS|A/S|Oy|Srl|S\.r\.l\.)$"
 )
+# Words that say what kind of business a customer is, not who: "Southern Cross Pharmacy
+# Group" is called "Southern Cross" in a postmortem, so these are taken off the end of a name
+# one by one, each shorter form scrubbed too. A leading word from this list ("Studio Falk")
+# is not distinctive on its own.
+_GENERIC_TEXT = """
+    & + and und et y co company companies group gruppe groupe holding holdings partners
+    services solutions systems technologies technology tech international global trading
+    industries enterprises ventures labs studio studios atelier café cafe boulangerie
+    bakery shop shops store stores market markets supply supplies outdoor outfitters
+    retail retailers grocers grocery foods food wine wines beverages brewery restaurant
+    restaurants hotel hotels resort resorts travel reiser reisen tours airlines freight
+    logistics logistik transport shipping pharmacy pharma health healthcare medical dental
+    clinic clinics care insurance versicherung versicherungen agency bank banking capital
+    finance financial bookkeeping accounting title escrow law legal consulting engineering
+    civil construction baustoffe keramik architekten architects design mode fashion books
+    media publishing yoga fitness sports education school university software cloud digital
+    online data networks telecom energy north south east west northern southern eastern
+    western central national general united royal first new
+"""
+_GENERIC_WORDS = frozenset(_GENERIC_TEXT.split())
+_CONNECTORS = frozenset({"&", "+", "and", "und", "et", "y", "co"})
+_DOMAIN_PART = re.compile(r"[^\W_]+")
 _MIN_TEXT = 4
+_MIN_LEADING_WORD = 6
 _NAME_WORD = re.compile(r"[^\W\d_][\w'’-]{2,}")
 _MIN_NUMBER = 1000
 
 
 @dataclass
 class Scrubber:
-    """Replaces hidden values where visible free text quotes them."""
+    """Replaces hidden values where visible free text quotes them.
+
+    `texts` match in any case (a hidden note, a contact's full name, "Nordlicht Mode");
+    `words` are single words that match only as written ("Nordlicht", "Jana"), so a
+    customer called Cascade does not take the lower-case word with it. `keep` holds the
+    published names of people: "Nora Lindqvist" stays even where "Lindqvist" alone is the
+    short name of a customer and is scrubbed.
+    """
 
     texts: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
     numbers: set[int] = field(default_factory=set)
+    keep: set[str] = field(default_factory=set)
     _pattern: re.Pattern[str] | None = None
 
     def add_record(
@@ -201,6 +247,7 @@ class Scrubber:
         """
         public_set = {item.casefold() for item in public}
         public_words = public_set | {word.casefold() for item in public for word in item.split()}
+        self.keep.update(item for item in public if " " in item.strip())
         for field_key, removed in hidden_items(data, profile):
             for key, value in leaves(removed, field_key):
                 if key in _STRUCTURAL_KEYS or isinstance(value, bool) or value is None:
@@ -212,20 +259,32 @@ class Scrubber:
                 text = str(value).strip()
                 if len(text) < _MIN_TEXT or text.casefold() in public_set:
                     continue
-                for variant in _text_variants(text, key):
-                    if variant.casefold() in public_set:
+                texts, words = _text_variants(text, key)
+                for variant in texts:
+                    if variant.casefold() not in public_set:
+                        self.texts.add(variant)
+                for word in words:
+                    if word.casefold() in public_set:
                         continue
-                    if " " not in variant and variant.casefold() in public_words:
+                    # A contact's first name is also a colleague's: "Hi Priya" may be either.
+                    if key == "contact" and word.casefold() in public_words:
                         continue
-                    self.texts.add(variant)
+                    self.words.add(word)
         self._pattern = None
 
     @property
     def pattern(self) -> re.Pattern[str] | None:
-        if self._pattern is None and (self.texts or self.numbers):
+        if self._pattern is None and (self.texts or self.words or self.numbers):
             alternatives = []
             if self.texts:
-                alternatives.append(rf"(?<!\w){_trie_pattern(self.texts)}(?!\w)")
+                texts = {text.casefold() for text in self.texts}
+                alternatives.append(rf"(?P<text>(?i:(?<!\w){_trie_pattern(texts)}(?!\w)))")
+            if self.keep:
+                # Tried after the hidden texts and before the single words: a colleague's
+                # full name is kept whole, a hidden name that starts the same way is not.
+                alternatives.append(rf"(?P<keep>(?<!\w){_trie_pattern(self.keep)}(?!\w))")
+            if self.words:
+                alternatives.append(rf"(?<!\w){_trie_pattern(self.words)}(?!\w)")
             if self.numbers:
                 variants = {v for number in self.numbers for v in _number_variants(number)}
                 alternatives.append(rf"(?<![\d.,]){_trie_pattern(variants)}(?![\d]|[.,]\d)")
@@ -236,7 +295,7 @@ class Scrubber:
         pattern = self.pattern
         if pattern is None or not text:
             return text
-        return pattern.sub(REDACTED, text)
+        return pattern.sub(_replacement, text)
 
     def scrub(self, value: Any) -> Any:
         """Scrub every string inside a value (a record, a list, a string)."""
@@ -247,6 +306,10 @@ class Scrubber:
         if isinstance(value, list | tuple):
             return [self.scrub(child) for child in value]
         return value
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return match.group(0) if match.lastgroup == "keep" else REDACTED
 
 
 def _trie_pattern(words: Iterable[str]) -> str:
@@ -274,24 +337,62 @@ def _trie_pattern(words: Iterable[str]) -> str:
     return build(trie)
 
 
-def _text_variants(text: str, key: str) -> set[str]:
-    variants = {text}
+def customer_name_variants(name: str) -> tuple[set[str], set[str]]:
+    """The forms a customer's name is written in: (texts in any case, words as written).
+
+    "Harbourline Grocers Pty Ltd" is also "Harbourline Grocers", "harbourline-grocers",
+    "harbourlinegrocers" (a domain) and, its leading word being long and distinctive,
+    "Harbourline"; "Southern Cross Pharmacy Group" is also "Southern Cross Pharmacy" and
+    "Southern Cross", but not "Southern". A form of one word is matched as written only.
+    """
+    short = name.strip()
+    while (stripped := _LEGAL_FORM.sub("", short).strip()) != short:
+        short = stripped
+    words = short.split()
+    forms = [short]
+    while len(words) > 1 and words[-1].casefold() in _GENERIC_WORDS:
+        words = words[:-1]
+        if words[-1].casefold() not in _CONNECTORS:
+            forms.append(" ".join(words))
+    leading = words[0] if words else ""
+    if (
+        len(short.split()) > 1
+        and len(leading) >= _MIN_LEADING_WORD
+        and leading[:1].isupper()
+        and _NAME_WORD.fullmatch(leading)
+        and leading.casefold() not in _GENERIC_WORDS
+    ):
+        forms.append(leading)
+    texts, single = {name.strip()}, set()
+    for form in forms:
+        if " " in form:
+            parts = _DOMAIN_PART.findall(form.lower())
+            texts.update((form, "-".join(parts), "".join(parts)))
+        else:
+            single.add(form)
+    if " " not in short:
+        texts.add(short.lower())  # the name itself, one word: also as a domain or handle
+    return {t for t in texts if len(t) >= _MIN_TEXT}, {w for w in single if len(w) >= _MIN_TEXT}
+
+
+def _text_variants(text: str, key: str) -> tuple[set[str], set[str]]:
+    """(texts, words) to scrub for one hidden value found under `key`."""
     if key == "name":
-        # "Nordlicht Mode GmbH" is also written "Nordlicht Mode", and "nordlicht-mode.de".
-        short = _LEGAL_FORMS.sub("", text).strip()
-        lower = short.lower()
-        for variant in (short, lower, lower.replace(" ", "-"), lower.replace(" ", "")):
-            if len(variant) >= _MIN_TEXT:
-                variants.add(variant)
+        return customer_name_variants(text)
+    if key == "aliases":
+        # An alias is chosen because the customer is called so: in any case it is them.
+        texts, words = customer_name_variants(text)
+        return texts | {text.strip()}, words - {text.strip()}
+    texts, words = {text}, set()
     if key == "contact":
         # "Jana Wiegand, Head of E-Commerce": the person's name is what leaks, also as "Hi Jana".
         name = text.split(",", 1)[0].split("<", 1)[0].strip()
-        words = name.split()
+        parts = name.split()
         if len(name) >= _MIN_TEXT:
-            variants.add(name)
-        if 1 < len(words) <= 4 and all(word[:1].isupper() for word in words):
-            variants.update(word for word in words if _NAME_WORD.fullmatch(word))
-    return variants
+            texts.add(name)
+        if 1 < len(parts) <= 4 and all(part[:1].isupper() for part in parts):
+            words.update(part for part in parts if _NAME_WORD.fullmatch(part))
+    return texts, words
 
 
 def _number_variants(number: int) -> list[str]:
