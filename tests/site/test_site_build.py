@@ -587,6 +587,27 @@ def test_public_profile_still_publishes_the_case(public_site: Build) -> None:
     assert "@example.com" not in oncall.text  # staff e-mail addresses stay internal
 
 
+def test_the_pages_workflow_deploys_the_public_profile_only(public_site: Build) -> None:
+    """GitHub Pages is outside single sign-on: every site build there is the public one."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    builds, guards = [], []
+    for job in workflow["jobs"].values():
+        for step in job.get("steps", []):
+            run = step.get("run", "")
+            env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+            if "mkdocs build" in run:
+                builds.append(env.get("ESCALATE_PROFILE"))
+            if "site/status/index.html" in run:
+                guards.append(run)
+    assert builds == ["public"]
+    # The guard looks for the profile stamp the public build really writes.
+    stamp = re.search(r"grep -q '([^']+)' site/status/index\.html", "\n".join(guards))
+    assert stamp, guards
+    status = (public_site.site / "status" / "index.html").read_text(encoding="utf-8")
+    assert stamp.group(1) in status
+    assert stamp.group(1).replace("public", "internal") not in status
+
+
 # --- failures ---------------------------------------------------------------------------------------
 
 
