@@ -21,6 +21,7 @@ from .routing import oncall, roster, triggers
 from .scaffold import new, postmortem, renumber
 from .score import score
 from .sla import sla
+from .standup import standup
 from .validate import validate
 from .watch import watch
 
@@ -59,6 +60,7 @@ cli.add_command(oncall)
 cli.add_command(roster)
 cli.add_command(triggers)
 cli.add_command(comms)
+cli.add_command(standup)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
