@@ -199,6 +199,51 @@ def test_escalation_pages_are_tagged(repo_site: Build) -> None:
     assert "severity: sev2" in listing.text and "ESC-2026-0001" in listing.text
 
 
+# --- search ---------------------------------------------------------------------------------
+
+
+def _search(site: Path, query: str) -> set[str]:
+    """The pages Material's search returns for a query: every term in one entry's title or text.
+
+    Material indexes title and text, splits both on its `separator` and matches terms by
+    prefix (the search box adds a trailing wildcard); words glued together by markup without
+    whitespace become one term that no query finds.
+    """
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    separator = re.compile(index["config"]["separator"])
+
+    def terms(text: str) -> list[str]:
+        words = separator.split(html.unescape(re.sub(r"<[^>]+>", "", text)).casefold())
+        return [word.strip(".,;:()!?'\"") for word in words if word.strip(".,;:()!?'\"")]
+
+    wanted = terms(query)
+    found = set()
+    for entry in index["docs"]:
+        have = terms(f"{entry['title']} {entry['text']}")
+        if all(any(term.startswith(word) for term in have) for word in wanted):
+            found.add(entry["location"].split("#", 1)[0])
+    return found
+
+
+def test_search_finds_a_record_by_id_title_customer_category_and_area(
+    repo_site: Build, repo: Repo
+) -> None:
+    escalation = repo.escalation("ESC-2026-0031")
+    page_location = "escalations/ESC-2026-0031/"
+    customer = escalation.data["customer"]["name"]  # internal profile: customers are searchable
+    category = repo.policy.categories[escalation.data["category"]].name
+    for query in (
+        escalation.id,
+        "hostnames",  # a word of the title
+        customer.split()[0],
+        f"{category} {customer.split()[0]}",
+        escalation.data["product_area"] + " " + customer.split()[0],
+    ):
+        assert page_location in _search(repo_site.site, query), query
+    # an alias finds its customer's case too
+    assert "escalations/ESC-2026-0009/" in _search(repo_site.site, "Kranich")
+
+
 # --- policy pages -----------------------------------------------------------------------------
 
 

@@ -65,6 +65,8 @@ ROOT_CAUSES = (
 )
 CASE_CLOCKS = frozenset(CLOCKS) - {"postmortem"}
 _IDENT = re.compile(r"[a-z0-9][a-z0-9_-]*")
+# A block-level end (or a line break) directly followed by the next tag: see _Renderer.render.
+_JOINED_TAGS = re.compile(r"(</(?:td|th|tr|li|p|dd|dt|div)>|<br>)(?=<)")
 _ID = re.compile(r"[A-Z][A-Z0-9]*-[0-9]{4}-[0-9]{4,}")
 
 # Fields that are structure (times, handles, ids, enums), never free text: not scrubbed.
@@ -717,6 +719,10 @@ class _Renderer:
             status_names=STATUS_NAMES,
             **context,
         )
+        # Material's search index keeps the text between tags as it is: without whitespace
+        # between two cells or rows, "Product area" "api" "Customer" "Elbwerk" would be
+        # indexed as one word and no search for the customer would find the page.
+        body = _JOINED_TAGS.sub("\\1\n", body)
         return SitePage(
             src, _front_matter(meta) + body, in_nav=not src.startswith("escalations/ESC")
         )
