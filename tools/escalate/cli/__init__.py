@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from .common import Context, run_guarded
-from .comms import comms
+from .comms import comms, notify
 from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
 from .metrics import metrics
 from .reports import show, status
@@ -61,6 +61,7 @@ cli.add_command(roster)
 cli.add_command(triggers)
 cli.add_command(comms)
 cli.add_command(standup)
+cli.add_command(notify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import click
 
 from ..comms import AUDIENCES, CHANNELS, MOMENTS
-from .common import INSTANT, Context, format_option
+from .common import INSTANT, Context, format_option, now_option
 
 
 @click.command()
@@ -147,3 +148,77 @@ def _post_and_record(
         f"{escalation_id}: posted the {message.moment} message to {planned.target}{tries}; "
         f"recorded {edit.event['event']} at {edit.event['at']} in {source.path}"
     )
+
+
+@click.command()
+@now_option()
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=".escalate/notify-state.json",
+    show_default=True,
+    help="Where the facts already told are kept between runs (CI caches this file).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be posted; post and write nothing.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=120),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for each webhook (each is tried twice at most).",
+)
+@click.pass_obj
+def notify(ctx: Context, now: datetime, state_file: Path, dry_run: bool, timeout: float) -> int:
+    """Post one chat message per case to its owning team when a clock is newly overdue or
+    at risk, or its triggers newly require a higher level; never twice for the same facts.
+
+    The team's webhook URL comes from the environment variable its `webhook_env` in
+    policy/roster.yaml names; a team whose variable is unset is skipped with a warning. Exit
+    1 when a post failed (it is tried again on the next run).
+    """
+    import os
+
+    from .. import comms as core
+    from ..errors import RecordError
+    from ..notify import concerns, dump_state, load_state, plan, remember
+    from ..webhook import DeliveryError, check_url, post_json
+    from ..yamlio import atomic_write
+
+    repo = ctx.repo()
+    told = load_state(state_file.read_text(encoding="utf-8") if state_file.is_file() else None)
+    current = concerns(repo, now)
+    env = core.environment(repo.root)
+    delivered: set[str] = set()
+    failed = 0
+    for alert in plan(current, told):
+        escalation = alert.concern.escalation
+        context = core.facts(repo, escalation, now)
+        context["alert"] = {"headline": alert.headline(), "lines": alert.lines()}
+        message = core.render(repo, escalation, core.ALERT, "chat", now, env=env, context=context)
+        try:
+            variable, target = core.webhook_variable(repo, escalation, "team", now)
+        except RecordError as exc:
+            click.echo(f"warning: {alert.id}: not posted: {exc.message}", err=True)
+            continue
+        url = os.environ.get(variable, "").strip()
+        if dry_run:
+            click.echo(f"{alert.id}: would post to {target} (${variable}): {message.headline}")
+            continue
+        if not url:
+            click.echo(f"warning: {alert.id}: not posted: ${variable} is not set", err=True)
+            continue
+        try:
+            check_url(url, variable)
+            post_json(url, message.payload(), timeout=timeout)
+        except DeliveryError as exc:
+            failed += 1
+            click.echo(f"{alert.id}: posting to {target} failed: {exc.message}", err=True)
+            continue
+        delivered.add(alert.id)
+        click.echo(f"{alert.id}: posted to {target}: {message.headline}")
+    if not dry_run:
+        atomic_write(state_file, dump_state(remember(current, told, delivered)))
+    if not current:
+        click.echo("nothing needs a team's attention", err=True)
+    return 1 if failed else 0
