@@ -429,3 +429,30 @@ def test_prepare_event_checks_the_bytes_given_not_the_copy_loaded(tmp_path: Path
     broken = text.replace("tier: enterprise", "tier: gold").encode()
     with pytest.raises(RecordError, match=r"does not validate.*'gold' is not one of"):
         prepare_event(repo, "ESC-2026-0001", broken, event)
+
+
+def test_a_remedy_in_another_currency_than_the_limit_is_a_warning(tmp_path: Path) -> None:
+    # Lives here for the one-record repository above; the remedy errors are example cases
+    # (tests/examples/invalid/remedy-*), which cannot hold a warning.
+    from escalate.repo import Repo
+    from escalate.validation import validate
+
+    record = repository_with_one_record(tmp_path)
+    remedy = "  - {type: service_credit, amount: 400, currency: CHF, granted_by: alice, at: 2026-11-21T10:00:00+01:00}\n"  # fmt: skip
+    record.write_text(record.read_text(encoding="utf-8") + "remedies:\n" + remedy)
+    report = validate(Repo.load(tmp_path, use_cache=False))
+    assert report.errors == []
+    [warning] = report.warnings
+    assert (warning.rule, warning.pointer, warning.line) == (
+        "remedy-currency",
+        "/remedies/0/currency",
+        35,
+    )
+    assert warning.message == (
+        "400 CHF cannot be checked against the limit of alice (L2: up to 500 EUR); "
+        "policy/matrix.yaml limits are in EUR: write the amount converted to EUR at the "
+        "day's rate"
+    )
+    # in the limit's currency, the same remedy is simply within it
+    record.write_text(record.read_text(encoding="utf-8").replace("CHF", "EUR"))
+    assert validate(Repo.load(tmp_path, use_cache=False)).findings == []

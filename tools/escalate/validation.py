@@ -364,66 +364,127 @@ def _check_id_place(checker: _Checker, file: str, record_id: str) -> None:
 def _check_remedies(
     checker: _Checker, file: str, remedies: list[tuple[int, dict[str, Any]]]
 ) -> None:
-    """A remedy must be within what its granter's level may grant, or carry an approver who may."""
+    """A remedy must be within what its granter's level may grant, or carry an approver who may.
+
+    A limited grant needs the remedy's amount to check; an amount in another currency than
+    the limit's cannot be checked (the matrix says to convert at the day's rate), which is a
+    warning. A granter or approver who is not in the roster has its own error already.
+    """
     policy = checker.policy
+    grants: dict[str, dict[str, Mapping[str, Any]]] = {}  # level -> type -> grant
+    for entry in policy.remedies:
+        for grant in entry.get("grants", []):
+            grants.setdefault(str(entry["level"]), {}).setdefault(str(grant["type"]), grant)
+    known = sorted({kind for by_type in grants.values() for kind in by_type})
     for index, remedy in remedies:
         kind = remedy["type"]
-        grants = {entry["level"]: entry.get("grants", []) for entry in policy.remedies}
-        if not any(g["type"] == kind for gs in grants.values() for g in gs):
-            known = sorted({g["type"] for gs in grants.values() for g in gs})
+        at = f"/remedies/{index}"
+        if kind not in known:
             checker.error(
                 file,
-                f"/remedies/{index}/type",
+                f"{at}/type",
                 "unknown-remedy",
                 f"{kind!r} is not a remedy in policy/matrix.yaml{suggest(kind, known)}",
             )
             continue
-
-        def allowed(
-            handle: str | None,
-            kind: str = kind,
-            remedy: Mapping[str, Any] = remedy,
-            grants: Mapping[str, Any] = grants,
-        ) -> bool:
-            if handle is None:
-                return False
-            team = policy.teams.get(policy.team_of(handle) or "")
-            if team is None or team.level is None:
-                return False
-            for grant in grants.get(team.level, []):
-                if grant["type"] != kind:
-                    continue
-                if grant.get("unlimited") or "max_amount" not in grant:
-                    return True
-                amount = remedy.get("amount", 0)
-                return bool(amount <= grant["max_amount"])
-            return False
-
-        if allowed(remedy["granted_by"]) or allowed(remedy.get("approved_by")):
-            continue
-        needed = [
-            entry["level"]
-            for entry in policy.remedies
-            for grant in entry.get("grants", [])
-            if grant["type"] == kind
-            and (
-                grant.get("unlimited")
-                or "max_amount" not in grant
-                or remedy.get("amount", 0) <= grant["max_amount"]
-            )
+        signers = [
+            remedy["granted_by"],
+            *([remedy["approved_by"]] if "approved_by" in remedy else []),
         ]
-        amount = (
-            f" of {remedy['amount']} {remedy.get('currency', '')}".rstrip()
-            if "amount" in remedy
-            else ""
-        )
+        if any(handle not in policy.people for handle in signers):
+            continue  # reported as unknown-person; a limit check would only add noise
+        _check_remedy(checker, file, at, remedy, grants, signers)
+
+
+def _money(amount: float) -> str:
+    """1500 -> 1500, 99.5 -> 99.5: amounts as people write them."""
+    return str(int(amount)) if float(amount).is_integer() else str(amount)
+
+
+def _limit(grant: Mapping[str, Any] | None) -> tuple[float, str] | None:
+    """A grant's (max_amount, currency), or None when it has no limit."""
+    if grant is None or grant.get("unlimited") or "max_amount" not in grant:
+        return None
+    return float(grant["max_amount"]), str(grant.get("currency", ""))
+
+
+def _check_remedy(
+    checker: _Checker,
+    file: str,
+    at: str,
+    remedy: Mapping[str, Any],
+    grants: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    signers: list[str],
+) -> None:
+    """One remedy against the grants of the levels of who granted and who approved it."""
+    policy = checker.policy
+    kind = remedy["type"]
+    amount: float | None = remedy.get("amount")
+    currency: str | None = remedy.get("currency")
+
+    def level_of(handle: str) -> str | None:
+        team = policy.teams.get(policy.team_of(handle) or "")
+        return team.level if team is not None else None
+
+    # (who, their level, their grant of this kind or None)
+    signed = [(h, level_of(h), grants.get(level_of(h) or "", {}).get(kind)) for h in signers]
+    if any(grant is not None and _limit(grant) is None for _, _, grant in signed):
+        return  # someone who signed may grant any amount of it
+    limited = [(h, str(level), limit) for h, level, g in signed if (limit := _limit(g)) is not None]
+    if amount is None and limited:
+        handle, level, (most, unit) = limited[-1]
         checker.error(
             file,
-            f"/remedies/{index}",
-            "remedy-limit",
-            f"{remedy['granted_by']} may not grant {kind}{amount} alone; add approved_by: "
-            f"someone at {' or '.join(needed) or 'a level that may'} (remedies in policy/matrix.yaml)",
+            at,
+            "remedy-amount",
+            f"{kind} has no amount, so the limit of {handle} ({level}: up to {_money(most)} "
+            f"{unit}) cannot be checked; add amount: and currency: {unit}",
         )
+        return
+    foreign = [entry for entry in limited if currency and entry[2][1] and entry[2][1] != currency]
+    if amount is not None and foreign:
+        handle, level, (most, unit) = foreign[-1]
+        checker.warn(
+            file,
+            f"{at}/currency",
+            "remedy-currency",
+            f"{_money(amount)} {currency} cannot be checked against the limit of {handle} "
+            f"({level}: up to {_money(most)} {unit}); policy/matrix.yaml limits are in "
+            f"{unit}: write the amount converted to {unit} at the day's rate",
+        )
+        return
+    if amount is not None and any(amount <= most for _, _, (most, _) in limited):
+        return
+    money = f" of {_money(amount)} {currency or ''}".rstrip() if amount is not None else ""
+    may = [
+        level
+        for level, by_type in grants.items()
+        if kind in by_type
+        and (amount is None or (limit := _limit(by_type[kind])) is None or amount <= limit[0])
+    ]
+    levels = " or ".join(may) or "a level that may"
+    if len(signers) > 1:
+        approver, rank, grant = signed[-1]
+        if grant is None:
+            can = f"{rank or 'their team'} may not grant {kind}"
+        else:
+            most, unit = _limit(grant) or (0.0, "")
+            can = f"{rank} may grant up to {_money(most)} {unit}"
+        checker.error(
+            file,
+            f"{at}/approved_by",
+            "remedy-approver",
+            f"{approver} may not approve {kind}{money} either ({can}); approved_by must be "
+            f"someone at {levels} (remedies in policy/matrix.yaml)",
+        )
+        return
+    checker.error(
+        file,
+        at,
+        "remedy-limit",
+        f"{remedy['granted_by']} may not grant {kind}{money} alone; add approved_by: "
+        f"someone at {levels} (remedies in policy/matrix.yaml)",
+    )
 
 
 def _check_postmortem_place(
