@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from escalate.calendar import WEEKDAYS, Calendar, calendar_from_policy
+from escalate.calendar import WEEKDAYS, Calendar, calendar_from_policy, calendar_problems
 from escalate.errors import PolicyError
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -1035,6 +1035,66 @@ def test_policy_errors(change: dict[str, Any], pointer: str, message: str) -> No
     assert error.line == 12
     assert error.rule == "policy"
     assert str(error).startswith(f"policy/calendars.yaml:12: {pointer}: ")
+
+
+def _problems(entry: dict[str, Any]) -> list[tuple[str, str]]:
+    calendar, problems = calendar_problems(
+        entry, path="policy/calendars.yaml", pointer="/calendars/3"
+    )
+    assert calendar is None
+    assert all(problem.path == "policy/calendars.yaml" for problem in problems)
+    return [(problem.pointer, problem.message) for problem in problems]
+
+
+def test_every_problem_of_a_calendar_is_reported() -> None:
+    # An overlap on Monday and an inverted range on Tuesday: both, not only the first.
+    found = _problems(
+        {**BASE, "hours": {"mon": ["09:00-17:00", "13:00-18:00"], "tue": ["17:00-09:00"]}}
+    )
+    assert [pointer for pointer, _ in found] == [
+        "/calendars/3/hours/mon/1",
+        "/calendars/3/hours/tue/0",
+    ]
+    assert "overlaps '09:00-17:00' on mon" in found[0][1]
+    assert "'17:00-09:00' ends before it starts" in found[1][1]
+    # calendar_from_policy still raises one: the first.
+    with pytest.raises(PolicyError, match="overlaps"):
+        calendar_from_policy(
+            {**BASE, "hours": {"mon": ["09:00-17:00", "13:00-18:00"], "tue": ["17:00-09:00"]}}
+        )
+
+
+def test_problems_in_every_part_of_a_calendar_come_together() -> None:
+    found = _problems(
+        {
+            "id": "emea",
+            "timezone": "Europe/Berln",
+            "hours": {"mon": ["9-17", "09:00-17:00"], "monday": ["09:00-17:00"]},
+            "holidays": ["2026-12-25", "25.12.2026"],
+            "holiday_country": "XX",
+        }
+    )
+    assert [pointer for pointer, _ in found] == [
+        "/calendars/3/timezone",
+        "/calendars/3/hours/mon/0",
+        "/calendars/3/hours/monday",
+        "/calendars/3/holidays/1",
+        "/calendars/3/holiday_country",
+    ]
+
+
+def test_a_calendar_whose_ranges_are_all_broken_is_not_also_never_open() -> None:
+    found = _problems({**BASE, "hours": {"mon": ["17:00-09:00"]}})
+    assert [message for _, message in found] == [
+        "'17:00-09:00' ends before it starts: a range ends later the same day; for a night "
+        "shift write 22:00-24:00 on one day and 00:00-06:00 on the next"
+    ]
+
+
+def test_a_sound_calendar_has_no_problems() -> None:
+    calendar, problems = calendar_problems(BASE)
+    assert problems == []
+    assert calendar is not None and calendar.hours == {0: ((540, 1020),)}
 
 
 # -- properties ---------------------------------------------------------------------------------

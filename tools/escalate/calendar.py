@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from escalate.errors import PolicyError
 
-__all__ = ["WEEKDAYS", "Calendar", "calendar_from_policy"]
+__all__ = ["WEEKDAYS", "Calendar", "calendar_from_policy", "calendar_problems"]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
@@ -414,44 +414,78 @@ def calendar_from_policy(
 
     `pointer` is the JSON pointer of the item (e.g. `/calendars/1`); errors point below it.
     Raises `PolicyError` for an unknown zone, a malformed, inverted or overlapping range, an
-    unknown weekday or holiday country, or a calendar that is never open. Without
-    `check_country` a holiday country is taken as known (it was checked before).
+    unknown weekday or holiday country, or a calendar that is never open: the first problem
+    found, where `calendar_problems` gives every one. Without `check_country` a holiday
+    country is taken as known (it was checked before).
     """
+    calendar, problems = calendar_problems(
+        entry, path=path, line=line, pointer=pointer, check_country=check_country
+    )
+    if problems:
+        raise problems[0]
+    assert calendar is not None  # no problem, so a calendar
+    return calendar
 
-    def error(message: str, where: str = "") -> PolicyError:
-        return PolicyError(message, path=path, line=line, pointer=pointer + where)
+
+def calendar_problems(
+    entry: Mapping[str, object],
+    *,
+    path: str = "policy/calendars.yaml",
+    line: int = 0,
+    pointer: str = "",
+    check_country: bool = True,
+) -> tuple[Calendar | None, list[PolicyError]]:
+    """`calendar_from_policy` reporting every problem of the item instead of the first.
+
+    Returns the calendar and no problems, or None and every problem (in the order of the
+    item's keys: id, always_open, timezone, hours by weekday and range, holidays, country).
+    A problem that makes others meaningless stops the look there: a calendar whose ranges are
+    all broken is not also reported as never open.
+    """
+    problems: list[PolicyError] = []
+
+    def error(message: str, where: str = "") -> None:
+        problems.append(PolicyError(message, path=path, line=line, pointer=pointer + where))
 
     if not isinstance(entry, Mapping):
-        raise error(f"a calendar is a mapping with id and timezone, not {entry!r}")
+        error(f"a calendar is a mapping with id and timezone, not {entry!r}")
+        return None, problems
     calendar_id = entry.get("id")
     if not isinstance(calendar_id, str) or not calendar_id:
-        raise error("a calendar needs an id such as emea-business", "/id")
+        error("a calendar needs an id such as emea-business", "/id")
+        calendar_id = "?"
     always_open = entry.get("always_open", False)
     if not isinstance(always_open, bool):
-        raise error(f"always_open is true or false, not {always_open!r}", "/always_open")
+        error(f"always_open is true or false, not {always_open!r}", "/always_open")
+        always_open = False
 
     zone_name = entry.get("timezone", "UTC" if always_open else None)
+    zone: ZoneInfo | None = None
     if zone_name is None:
-        raise error(
+        error(
             f"calendar {calendar_id!r} needs a timezone such as Europe/Berlin: "
             "its hours are local wall-clock time",
             "/timezone",
         )
-    zone = _zone(zone_name, error)
+    else:
+        zone = _zone(zone_name, error)
 
     if always_open:
         for key in ("hours", "holidays", "holiday_country", "holiday_subdiv"):
             if entry.get(key):
-                raise error(
+                error(
                     f"calendar {calendar_id!r} is always_open, so {key} would be ignored: "
                     "remove it, or drop always_open and give hours (00:00-24:00 for all day)",
                     f"/{key}",
                 )
-        return Calendar(id=calendar_id, timezone=zone, always_open=True)
+        if problems or zone is None:
+            return None, problems
+        return Calendar(id=calendar_id, timezone=zone, always_open=True), []
 
+    before = len(problems)
     hours = _hours(entry.get("hours"), error)
-    if not hours:
-        raise error(
+    if not hours and len(problems) == before:
+        error(
             f"calendar {calendar_id!r} is never open: set always_open: true "
             'or give hours such as mon: ["09:00-17:00"]'
         )
@@ -459,7 +493,10 @@ def calendar_from_policy(
     country, subdiv = entry.get("holiday_country"), entry.get("holiday_subdiv")
     if check_country or not (isinstance(country, str | None) and isinstance(subdiv, str | None)):
         country, subdiv = _holiday_country(country, subdiv, error)
-    return Calendar(
+    if problems or zone is None:
+        return None, problems
+    assert isinstance(country, str | None) and isinstance(subdiv, str | None)
+    calendar = Calendar(
         id=calendar_id,
         timezone=zone,
         hours=hours,
@@ -467,17 +504,20 @@ def calendar_from_policy(
         holiday_country=country,
         holiday_subdiv=subdiv,
     )
+    return calendar, []
 
 
-class _ErrorFactory(Protocol):
-    """The `error(message, where)` closure in calendar_from_policy, which knows path and line."""
+class _Report(Protocol):
+    """The `error(message, where)` closure in calendar_problems: records one problem of the
+    item (it knows path, line and pointer)."""
 
-    def __call__(self, message: str, where: str = "", /) -> PolicyError: ...
+    def __call__(self, message: str, where: str = "", /) -> None: ...
 
 
-def _zone(name: object, error: _ErrorFactory) -> ZoneInfo:
+def _zone(name: object, error: _Report) -> ZoneInfo | None:
     if not isinstance(name, str) or not name.strip():
-        raise error(f"{name!r} is not an IANA timezone such as Europe/Berlin", "/timezone")
+        error(f"{name!r} is not an IANA timezone such as Europe/Berlin", "/timezone")
+        return None
     try:
         return ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
@@ -497,62 +537,77 @@ def _zone(name: object, error: _ErrorFactory) -> ZoneInfo:
         if unique
         else ": use an IANA name such as Europe/Berlin"
     )
-    raise error(f"unknown timezone {name!r}{hint}", "/timezone")
+    error(f"unknown timezone {name!r}{hint}", "/timezone")
+    return None
 
 
-def _hours(value: object, error: _ErrorFactory) -> dict[int, tuple[tuple[int, int], ...]]:
+def _hours(value: object, error: _Report) -> dict[int, tuple[tuple[int, int], ...]]:
+    """The weekly hours; every bad weekday, range and overlap is reported, and the rest kept."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise error('hours maps weekdays to ranges, e.g. mon: ["09:00-17:00"]', "/hours")
+        error('hours maps weekdays to ranges, e.g. mon: ["09:00-17:00"]', "/hours")
+        return {}
     hours: dict[int, tuple[tuple[int, int], ...]] = {}
     for key, ranges in value.items():
         where = f"/hours/{key}"
         if key not in WEEKDAYS:
             close = difflib.get_close_matches(str(key).lower(), WEEKDAYS, n=1, cutoff=0.5)
             hint = f"did you mean {close[0]}? " if close else ""
-            raise error(f"unknown weekday {key!r}: {hint}use {', '.join(WEEKDAYS)}", where)
+            error(f"unknown weekday {key!r}: {hint}use {', '.join(WEEKDAYS)}", where)
+            continue
         if not isinstance(ranges, list):
-            raise error(f'{key} takes a list of ranges, e.g. {key}: ["09:00-17:00"]', where)
-        parsed = [_range(text, error, f"{where}/{i}") for i, text in enumerate(ranges)]
-        # Sort but remember positions, so an overlap points at the range written second.
-        ordered = sorted((span, i) for i, span in enumerate(parsed))
+            error(f'{key} takes a list of ranges, e.g. {key}: ["09:00-17:00"]', where)
+            continue
+        parsed = [
+            (span, i)
+            for i, text in enumerate(ranges)
+            if (span := _range(text, error, f"{where}/{i}")) is not None
+        ]
+        # Sorted, but with positions kept, so an overlap points at the range written second.
+        ordered = sorted(parsed)
+        overlapping = False
         for (previous, i), (current, j) in itertools.pairwise(ordered):
             if current[0] < previous[1]:
+                overlapping = True
                 later, earlier = (j, i) if j > i else (i, j)
-                raise error(
+                error(
                     f"{ranges[later]!r} overlaps {ranges[earlier]!r} on {key}: "
                     "merge them into one range",
                     f"{where}/{later}",
                 )
-        if parsed:
+        if ordered and not overlapping:
             hours[WEEKDAYS.index(key)] = tuple(span for span, _ in ordered)
     return hours
 
 
-def _range(text: object, error: _ErrorFactory, where: str) -> tuple[int, int]:
+def _range(text: object, error: _Report, where: str) -> tuple[int, int] | None:
     match = _RANGE.fullmatch(text) if isinstance(text, str) else None
     if match is None:
-        raise error(f"{text!r} is not a time range: {_RANGE_HOW}", where)
+        error(f"{text!r} is not a time range: {_RANGE_HOW}", where)
+        return None
     start_h, start_m, end_h, end_m = (int(part) for part in match.groups())
     if start_h > 23 or start_m > 59 or end_m > 59 or end_h > 24 or (end_h == 24 and end_m):
-        raise error(f"{text!r} is not a time range: {_RANGE_HOW}", where)
+        error(f"{text!r} is not a time range: {_RANGE_HOW}", where)
+        return None
     start, end = start_h * 60 + start_m, end_h * 60 + end_m
     if end <= start:
         what = "is empty" if end == start else "ends before it starts"
-        raise error(
+        error(
             f"{text!r} {what}: a range ends later the same day; for a night shift write "
             "22:00-24:00 on one day and 00:00-06:00 on the next",
             where,
         )
+        return None
     return start, end
 
 
-def _holiday_dates(value: object, error: _ErrorFactory) -> frozenset[date]:
+def _holiday_dates(value: object, error: _Report) -> frozenset[date]:
     if value is None:
         return frozenset()
     if not isinstance(value, list):
-        raise error('holidays is a list of dates, e.g. ["2026-12-25"]', "/holidays")
+        error('holidays is a list of dates, e.g. ["2026-12-25"]', "/holidays")
+        return frozenset()
     dates: set[date] = set()
     for i, item in enumerate(value):
         # The YAML loader keeps dates as strings, but a plain safe_load gives date objects.
@@ -564,18 +619,16 @@ def _holiday_dates(value: object, error: _ErrorFactory) -> frozenset[date]:
                 raise ValueError
             dates.add(date.fromisoformat(item.strip()))
         except ValueError:
-            raise error(
-                f"{item!r} is not a date: write YYYY-MM-DD such as 2026-12-25", f"/holidays/{i}"
-            ) from None
+            error(f"{item!r} is not a date: write YYYY-MM-DD such as 2026-12-25", f"/holidays/{i}")
     return frozenset(dates)
 
 
 def _holiday_country(
-    country: object, subdiv: object, error: _ErrorFactory
+    country: object, subdiv: object, error: _Report
 ) -> tuple[str | None, str | None]:
     if country is None:
         if subdiv is not None:
-            raise error(
+            error(
                 "holiday_subdiv needs a holiday_country (e.g. holiday_country: DE, "
                 "holiday_subdiv: BY)",
                 "/holiday_subdiv",
@@ -585,7 +638,8 @@ def _holiday_country(
     import holidays as holidays_lib
 
     if not isinstance(country, str):
-        raise error(f"holiday_country is a code such as DE, not {country!r}", "/holiday_country")
+        error(f"holiday_country is a code such as DE, not {country!r}", "/holiday_country")
+        return None, None
     try:
         # Cheap once imported: no year is populated until a date is looked up.
         known = holidays_lib.country_holidays(country)
@@ -597,21 +651,21 @@ def _holiday_country(
                 hint = f"did you mean {country.upper()}? "
             except NotImplementedError:
                 pass
-        raise error(
+        error(
             f"unknown holiday country {country!r}: {hint}use an ISO 3166-1 code "
             "the holidays package supports, such as DE, US, GB or AU",
             "/holiday_country",
-        ) from None
+        )
+        return None, None
     if subdiv is None:
         return country, None
     if not isinstance(subdiv, str):
-        raise error(f"holiday_subdiv is a code such as BY, not {subdiv!r}", "/holiday_subdiv")
+        error(f"holiday_subdiv is a code such as BY, not {subdiv!r}", "/holiday_subdiv")
+        return country, None
     try:
         holidays_lib.country_holidays(country, subdiv=subdiv)
     except NotImplementedError:
         codes = [str(code) for code in getattr(known, "subdivisions", ())]
         choice = f"use one of {', '.join(codes)}" if codes else "it has none"
-        raise error(
-            f"{country} has no subdivision {subdiv!r}: {choice}", "/holiday_subdiv"
-        ) from None
+        error(f"{country} has no subdivision {subdiv!r}: {choice}", "/holiday_subdiv")
     return country, subdiv
