@@ -34,6 +34,7 @@ VERSION_COMMENT = re.compile(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$")
 ALLOWED_PERMISSIONS = {
     ("validate.yml", "validate"): {"contents": "read"},
     ("sla-watch.yml", "watch"): {"contents": "read", "issues": "write"},
+    ("sla-watch.yml", "notify"): {"contents": "read"},
     ("pages.yml", "build"): {"contents": "read", "pages": "read"},
     ("pages.yml", "deploy"): {"pages": "write", "id-token": "write"},
 }
@@ -204,6 +205,29 @@ def test_sla_watch_runs_hourly_and_on_main() -> None:
         'escalate sla check --format markdown --fail-on never >> "$GITHUB_STEP_SUMMARY"'
         in "\n".join(_run_scripts(workflow))
     )
+
+
+def test_sla_watch_tells_the_teams_from_its_own_environment() -> None:
+    workflow = _load("sla-watch.yml")
+    job = workflow["jobs"]["notify"]
+    assert job["environment"] == "team-chat", "the webhook secrets are scoped to one job"
+    steps = job["steps"]
+    (run,) = [s for s in steps if str(s.get("run", "")).startswith("escalate notify")]
+    state = ".escalate/notify-state.json"
+    assert run["run"].split() == ["escalate", "notify", "--state", state]
+    restore = [s for s in steps if "actions/cache/restore@" in str(s.get("uses", ""))]
+    save = [s for s in steps if "actions/cache/save@" in str(s.get("uses", ""))]
+    assert restore and save and steps.index(restore[0]) < steps.index(run) < steps.index(save[0])
+    assert restore[0]["with"]["path"] == save[0]["with"]["path"] == state
+    assert restore[0]["with"]["restore-keys"] == "escalate-notify-"
+    assert save[0]["with"]["key"] == restore[0]["with"]["key"], "saved under this run's key"
+    # Every team's webhook variable (policy/roster.yaml) reaches the command, from a secret.
+    import yaml
+
+    roster = yaml.safe_load((ROOT / "policy" / "roster.yaml").read_text(encoding="utf-8"))
+    wanted = {team["webhook_env"] for team in roster["teams"] if team.get("webhook_env")}
+    assert set(run["env"]) == wanted
+    assert all(run["env"][name] == f"${{{{ secrets.{name} }}}}" for name in wanted)
 
 
 def test_pages_builds_strictly_and_deploys_from_main() -> None:
