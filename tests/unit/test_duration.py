@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from escalate.duration import format_duration, parse_duration
+from escalate.duration import format_duration, parse_duration, suggest_duration
 
 M = 60
 H = 60 * M
@@ -40,8 +40,8 @@ def test_parse_duration(text: str, seconds: int) -> None:
 HOW = "write 15m, 4h, 1h30m, 2d or ISO 8601 such as PT4H"
 
 REJECT_CASES = [
-    pytest.param("15 mins", f"'15 mins' is not a duration: {HOW}", id="words"),
-    pytest.param("4 hours", f"'4 hours' is not a duration: {HOW}", id="hours-in-words"),
+    pytest.param("15 mins", f"'15 mins' is not a duration: did you mean 15m? {HOW}", id="words"),
+    pytest.param("4 hours", "'4 hours' is not a duration: did you mean 4h?", id="hours-in-words"),
     pytest.param("", "'' is not a duration (it is empty)", id="empty"),
     pytest.param("   ", "(it is empty)", id="blank"),
     pytest.param("0h", "'0h' is not a duration (zero is written 0m)", id="zero-hours"),
@@ -50,19 +50,26 @@ REJECT_CASES = [
     pytest.param("-4h", "(a duration cannot be negative)", id="negative"),
     pytest.param("-PT4H", "(a duration cannot be negative)", id="iso-negative"),
     pytest.param("1.5h", "(fractions are not allowed; write 1h30m rather than 1.5h)", id="frac"),
+    pytest.param(
+        "2.5h",
+        "(fractions are not allowed; write 1h30m rather than 1.5h): did you mean 2h30m?",
+        id="frac-suggested",
+    ),
     pytest.param("PT1,5H", "(fractions are not allowed", id="iso-fraction"),
     pytest.param("P1M", "(years and months have no fixed length; use days)", id="iso-month"),
     pytest.param("P1Y2D", "(years and months have no fixed length", id="iso-year"),
     pytest.param("P", f"'P' is not a duration: {HOW}", id="iso-bare-p"),
     pytest.param("PT", f"'PT' is not a duration: {HOW}", id="iso-bare-pt"),
     pytest.param("P1DT", f"'P1DT' is not a duration: {HOW}", id="iso-dangling-t"),
-    pytest.param("PT4h", f"'PT4h' is not a duration: {HOW}", id="iso-lowercase-unit"),
-    pytest.param("4H", f"'4H' is not a duration: {HOW}", id="compact-uppercase"),
-    pytest.param("30m1h", f"'30m1h' is not a duration: {HOW}", id="units-out-of-order"),
+    pytest.param("PT4h", "'PT4h' is not a duration: did you mean PT4H?", id="iso-lowercase-unit"),
+    pytest.param("4H", "'4H' is not a duration: did you mean 4h?", id="compact-uppercase"),
+    pytest.param(
+        "30m1h", "'30m1h' is not a duration: did you mean 1h30m?", id="units-out-of-order"
+    ),
     pytest.param("1h1h", f"'1h1h' is not a duration: {HOW}", id="unit-repeated"),
     pytest.param("4", f"'4' is not a duration: {HOW}", id="no-unit"),
-    pytest.param("30s", f"'30s' is not a duration: {HOW}", id="compact-seconds"),
-    pytest.param("1w", f"'1w' is not a duration: {HOW}", id="compact-weeks"),
+    pytest.param("30s", "'30s' is not a duration: did you mean PT30S?", id="compact-seconds"),
+    pytest.param("1w", "'1w' is not a duration: did you mean 7d?", id="compact-weeks"),
     pytest.param("\u0664h", f"'\u0664h' is not a duration: {HOW}", id="non-ascii-digit"),
 ]
 
@@ -73,6 +80,36 @@ def test_parse_duration_rejects(text: str, message: str) -> None:
         parse_duration(text)
     assert message in str(raised.value)
     assert str(raised.value).endswith(HOW)
+
+
+@pytest.mark.parametrize(
+    ("text", "suggestion"),
+    [
+        pytest.param("15 mins", "15m", id="minutes-in-words"),
+        pytest.param("1 hour 30 minutes", "1h30m", id="hours-and-minutes-in-words"),
+        pytest.param("1 hour and 30 mins", "1h30m", id="with-and"),
+        pytest.param("2 days, 4 hrs", "2d4h", id="with-a-comma"),
+        pytest.param("1h 30m", "1h30m", id="spaced-compact"),
+        pytest.param("90 min", "1h30m", id="minutes-over-an-hour"),
+        pytest.param("1.5 hours", "1h30m", id="fraction"),
+        pytest.param("1 week", "7d", id="week"),
+        pytest.param("45 seconds", "PT45S", id="seconds-need-iso"),
+        pytest.param("pt4h", "PT4H", id="iso-lower-case"),
+        pytest.param("4", None, id="no-unit"),
+        pytest.param("1h1h", None, id="unit-twice"),
+        pytest.param("0 mins", None, id="zero"),
+        pytest.param("-4h", None, id="negative"),
+        pytest.param("1.3333h", None, id="not-whole-seconds"),
+        pytest.param("15 minutes please", None, id="trailing-words"),
+        pytest.param("P1M", None, id="iso-month"),
+        pytest.param("15m", None, id="already-a-duration"),
+        pytest.param(15, None, id="not-text"),
+    ],
+)
+def test_suggest_duration(text: object, suggestion: str | None) -> None:
+    assert suggest_duration(text) == suggestion
+    if suggestion is not None:
+        parse_duration(suggestion)  # what it suggests is a duration
 
 
 @pytest.mark.parametrize(

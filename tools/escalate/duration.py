@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["format_duration", "parse_duration", "suggest_duration"]
 
 _MINUTE = 60
 _HOUR = 60 * _MINUTE
@@ -29,10 +29,63 @@ _FRACTION = re.compile(r"\d[.,]\d")
 
 _HOW = "write 15m, 4h, 1h30m, 2d or ISO 8601 such as PT4H"
 
+# What people write instead (`15 mins`, `1 hour 30 minutes`, `4H`, `1.5h`), read only to
+# suggest the duration they meant.
+_SPELLED_UNITS = {
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), _WEEK),
+    **dict.fromkeys(("d", "day", "days"), _DAY),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), _HOUR),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), _MINUTE),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
+}
+_SPELLED_PART = re.compile(r"(\d+(?:[.,]\d+)?)\s*([a-z]+)", re.ASCII)
+_SPELLED_GAP = re.compile(r"[\s,]*(?:and\s+)?", re.ASCII)
+
 
 def _not_a_duration(text: object, why: str = "") -> ValueError:
     reason = f" ({why})" if why else ""
-    return ValueError(f"{text!r} is not a duration{reason}: {_HOW}")
+    suggestion = suggest_duration(text)
+    hint = f" did you mean {suggestion}?" if suggestion else ""
+    return ValueError(f"{text!r} is not a duration{reason}:{hint} {_HOW}")
+
+
+def suggest_duration(text: object) -> str | None:
+    """The duration a text that is not one probably means, as `parse_duration` reads it.
+
+    `15 mins` -> `15m`, `1 hour 30 minutes` -> `1h30m`, `4H` -> `4h`, `30m1h` -> `1h30m`,
+    `1.5h` -> `1h30m`, `1 week` -> `7d`, `30 sec` -> `PT30S`, `pt4h` -> `PT4H`. None when
+    there is nothing sensible to suggest (no unit, a unit twice, zero, a negative amount).
+    """
+    if not isinstance(text, str):
+        return None
+    stripped = text.strip()
+    if stripped[:1] in ("p", "P"):
+        upper = stripped.upper()
+        if upper == stripped:
+            return None
+        try:
+            parse_duration(upper)
+        except ValueError:
+            return None
+        return upper
+    lowered = stripped.lower()
+    seconds = 0.0
+    units: set[int] = set()
+    position = 0
+    while position < len(lowered):
+        part = _SPELLED_PART.match(lowered, position)
+        unit = _SPELLED_UNITS.get(part.group(2)) if part else None
+        if part is None or unit is None or unit in units:
+            return None
+        units.add(unit)
+        seconds += float(part.group(1).replace(",", ".")) * unit
+        gap = _SPELLED_GAP.match(lowered, part.end())
+        position = gap.end() if gap else part.end()
+    whole = round(seconds)
+    if not units or whole <= 0 or abs(seconds - whole) > 1e-6:
+        return None
+    suggestion = format_duration(whole) if whole % _MINUTE == 0 else f"PT{whole}S"
+    return None if suggestion == stripped else suggestion
 
 
 def parse_duration(text: str) -> int:

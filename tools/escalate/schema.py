@@ -254,5 +254,19 @@ def _describe(error: Any, file: str) -> list[Finding]:
     if kind in {"anyOf", "oneOf"}:
         description = schema.get("description")
         hint = f": {description}" if description else ""
-        return [finding(f"{value!r} is not valid here{hint}")]
+        meant = _meant_duration(value, error.validator_value)
+        return [finding(f"{value!r} is not valid here{meant}{hint}")]
     return [finding(error.message)]
+
+
+def _meant_duration(value: object, alternatives: object) -> str:
+    """' (did you mean 15m?)' for `15 mins` where the alternatives' patterns take `15m`."""
+    from .duration import suggest_duration
+
+    suggestion = suggest_duration(value)
+    if suggestion is None or not isinstance(alternatives, list):
+        return ""
+    patterns = [alt.get("pattern") for alt in alternatives if isinstance(alt, Mapping)]
+    if any(isinstance(p, str) and re.search(p, suggestion) for p in patterns):
+        return f" (did you mean {suggestion}?)"
+    return ""
