@@ -534,6 +534,21 @@ CASES = [
         ),
         id="dst-eu-autumn-24x7",
     ),
+    # 24x7 over the US spring change (Sun 8 Mar 2026, 02:00 EST -> 03:00 EDT): opened 00:30
+    # EST = 05:30Z; at 08:30 EDT = 12:30Z, 7 h = 25200 s (>= 21600, at risk), though the New
+    # York wall clock moved 8 h. Deadline 05:30Z + 8 h = 13:30Z (09:30 EDT, not 08:30).
+    pytest.param(
+        Case(
+            record("2026-03-08T00:30:00-05:00", region="amer"),
+            "mitigate",
+            "2026-03-08T08:30:00-04:00",
+            "at_risk",
+            25200,
+            "2026-03-08T13:30:00Z",
+            {"calendar": "24x7", "remaining_seconds": 3600.0},
+        ),
+        id="dst-us-spring-24x7",
+    ),
     # Business hours over the EU spring change: Fri 27 Mar 16:00-17:00 CET = 1 h; Mon 30 Mar
     # 09:00-10:00 CEST = 1 h -> 7200 s. Deadline: 7 h from Mon 09:00 CEST = 16:00+02 = 14:00Z.
     pytest.param(
