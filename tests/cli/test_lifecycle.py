@@ -208,8 +208,52 @@ def test_a_transition_refused_after_another(repo: Path) -> None:
     before = path.read_bytes()
     result = run(repo, "ack", OPEN_ID, "--by", "alice", "--at", T.format("09:20"))
     assert result.code == 1
-    assert "already acknowledged" in result.err
+    assert result.err == (
+        f"escalate: {OPEN_ID}: cannot add acknowledged: the case is already acknowledged; "
+        "to record more, use `escalate note` or `escalate update`\n"
+    )
     assert path.read_bytes() == before
+
+
+# Each refusal names a command or an option to use, never an edit of the file.
+REFUSED_AFTER = [
+    (["pause", "--reason", "waiting_on_vendor"], ["pause", "--reason", "waiting_on_customer"],
+     "the case is already paused (waiting_on_vendor); `escalate resume` it first"),
+    (["mitigate"], ["mitigate"], "the case is already mitigated; `escalate update` records more"),
+    (["resolve"], ["resolve"], "the case is already resolved; if the fix did not hold, "
+     "`escalate reopen` it first"),
+    (["resolve"], ["pause", "--reason", "waiting_on_vendor"],
+     "a resolved case cannot be paused; `escalate reopen` it first"),
+    (["resolve"], ["mitigate"], "a mitigation comes before the resolution"),
+    (["reclassify", "--severity", "sev2"], ["reclassify", "--severity", "sev2"],
+     "the case is already sev2; give --severity another severity"),
+    (["raise", "--level", "L4"], ["raise", "--level", "L4"],
+     "the case is already at L4; give --level another level"),
+    (["assign", "--to", "dan"], ["assign", "--to", "dan"],
+     "dan already owns the case; give --to someone else"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("first", "second", "message"), REFUSED_AFTER)
+def test_refusals_say_which_command_fits(
+    repo: Path, first: list[str], second: list[str], message: str
+) -> None:
+    done = run(repo, first[0], OPEN_ID, *first[1:], "--by", "alice", "--at", T.format("09:10"))
+    assert done.code == 0, done.err
+    before = record_path(repo).read_bytes()
+    result = run(repo, second[0], OPEN_ID, *second[1:], "--by", "alice", "--at", T.format("09:20"))
+    assert result.code == 1
+    assert message in result.err
+    assert "remove this event" not in result.err and "add a resumed event" not in result.err
+    assert record_path(repo).read_bytes() == before
+
+
+def test_a_closed_case_takes_only_a_note_or_a_reopen(repo: Path) -> None:
+    for verb in ("resolve", "close"):
+        assert run(repo, verb, OPEN_ID, "--by", "alice", "--at", T.format("09:10")).code == 0
+    result = run(repo, "ack", OPEN_ID, "--by", "alice", "--at", T.format("09:20"))
+    assert result.code == 1
+    assert "the case is closed; only `escalate note` and `escalate reopen` can follow" in result.err
 
 
 def test_refuses_a_record_that_does_not_validate(repo: Path) -> None:

@@ -292,6 +292,12 @@ def test_status_text(lifecycles: Path, run_cli: RunCli) -> None:
     assert result.stderr.strip() == "5 open as of 2026-11-21T09:12+01:00"
 
 
+def test_status_all_counts_every_case_and_the_open_ones(lifecycles: Path, run_cli: RunCli) -> None:
+    result = run_cli(["status", "--all", "--now", NOW], lifecycles)
+    assert result.exit_code == 0
+    assert result.stderr.strip() == "7 escalations, 5 open, as of 2026-11-21T09:12+01:00"
+
+
 def test_status_with_nothing_open(
     repo_copy: Path, write_record: WriteRecord, run_cli: RunCli, make_record: MakeRecord
 ) -> None:

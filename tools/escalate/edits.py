@@ -454,10 +454,65 @@ def check_event(
     mine = f"/timeline/{len(timeline)}/"
     for problem in problems:
         if problem.pointer.startswith(mine):
+            # derive's sentence tells someone editing the file what to change in it; a
+            # refused command needs the way out in commands instead.
+            before, _ = derive(data)
+            why = _refusal(event, before, option_names) or problem.message
             raise RecordError(
-                f"{data['id']}: cannot add {event['event']}: {problem.message}", rule=problem.rule
+                f"{data['id']}: cannot add {event['event']}: {why}", rule=problem.rule
             )
     return state
+
+
+def _refusal(
+    event: Mapping[str, str], before: State, option_names: Mapping[str, str]
+) -> str | None:
+    """Why the lifecycle refuses an event where the case stands, and the command that fits.
+
+    The conditions are those of `records.derive`, in its order; it has decided already that
+    the event is refused, this only words it.
+    """
+    kind, status = event["event"], before.status
+    finished = status in ("resolved", "closed")
+    option = option_names.get
+    if status == "closed" and kind not in ("note", "reopened"):
+        return "the case is closed; only `escalate note` and `escalate reopen` can follow"
+    if kind == "acknowledged":
+        return (
+            "the case is already acknowledged; "
+            "to record more, use `escalate note` or `escalate update`"
+        )
+    if kind == "paused":
+        if before.paused:
+            return f"the case is already paused ({before.pause_reason}); `escalate resume` it first"
+        return f"a {status} case cannot be paused; `escalate reopen` it first"
+    if kind == "resumed":
+        return "the case is not paused, so there is nothing to resume"
+    if kind == "mitigated":
+        if finished:
+            return (
+                f"the case is already {status}; a mitigation comes before the resolution "
+                "(`escalate update` records more detail)"
+            )
+        return "the case is already mitigated; `escalate update` records more detail"
+    if kind == "resolved":
+        return f"the case is already {status}; if the fix did not hold, `escalate reopen` it first"
+    if kind == "closed":
+        return f"only a resolved case can be closed (it is {status}); `escalate resolve` it first"
+    if kind == "reopened":
+        return f"only a resolved or closed case can be reopened (it is {status})"
+    if kind == "escalated":
+        return (
+            f"the case is already at {before.level}; give {option('level', 'level')} another level"
+        )
+    if kind == "assigned":
+        return f"{before.owner} already owns the case; give {option('to', 'to')} someone else"
+    if kind == "reclassified":
+        return (
+            f"the case is already {before.severity}; "
+            f"give {option('severity', 'severity')} another severity"
+        )
+    return None
 
 
 def describe_event(event: Mapping[str, str], before: State, policy: Policy) -> str:

@@ -78,7 +78,7 @@ def show(ctx: Context, escalation_id: str, now: datetime, output_format: str) ->
 @click.pass_obj
 def status(ctx: Context, now: datetime, output_format: str, show_all: bool) -> None:
     """List open escalations: ID, severity, owner, status and age (oldest first)."""
-    from ..records import describe, format_age
+    from ..records import ACTIVE_STATUSES, describe, format_age
     from ..routing import pending
 
     repo = ctx.repo()
@@ -119,4 +119,8 @@ def status(ctx: Context, now: datetime, output_format: str, show_all: bool) -> N
                 str(cell).ljust(width) for cell, width in zip(line, widths, strict=True)
             ).rstrip()
         )
-    click.echo(f"\n{len(rows)} open as of {now.isoformat(timespec='minutes')}", err=True)
+    active = sum(1 for row in rows if row["status"] in ACTIVE_STATUSES)
+    count = f"{active} open"
+    if show_all:
+        count = f"{len(rows)} {'escalation' if len(rows) == 1 else 'escalations'}, {count},"
+    click.echo(f"\n{count} as of {now.isoformat(timespec='minutes')}", err=True)
