@@ -49,11 +49,14 @@ BARS = [
     Bar("check_jsonschema_vs_cold_min", "check_jsonschema_vs_cold", 7, at_most=False),
     Bar("warm_max_s", "validate_warm_s", 0.6, at_most=True),
     Bar("help_max_s", "help_s", 0.15, at_most=True),
+    Bar("sla_warm_max_s", "sla_warm_s", 1.0, at_most=True),
+    Bar("sla_cold_vs_validate_cold_max", "sla_cold_vs_validate_cold", 1.3, at_most=True),
 ]
 # ratio name -> (numerator figure, denominator figure)
 RATIOS = {
     "cold_vs_baseline": ("validate_cold_s", "baseline_s"),
     "check_jsonschema_vs_cold": ("check_jsonschema_s", "validate_cold_s"),
+    "sla_cold_vs_validate_cold": ("sla_cold_s", "validate_cold_s"),
 }
 
 # --- running things ----------------------------------------------------------------------
@@ -291,6 +294,51 @@ def measure_check_jsonschema(bench: Bench) -> dict[str, Any]:
     return figures("check_jsonschema", total)
 
 
+# --- escalate sla check ----------------------------------------------------------------------
+
+# A fixed instant, so that every run measures the same clocks: the corpus's newest records
+# open in late 2026, so this is "now" for a busy repository with thousands of live clocks.
+SLA_NOW = "2026-12-01T12:00:00Z"
+
+
+def _sla(bench: Bench, cache: Path, *, no_cache: bool) -> Timing:
+    """One `escalate sla check --format json` run; fails loudly unless it measured records."""
+    flags = ["--no-cache"] if no_cache else []
+    command = [
+        *bench.escalate,
+        "--repo",
+        str(bench.root),
+        *flags,
+        "sla",
+        "check",
+        "--format",
+        "json",
+        "--now",
+        SLA_NOW,
+        "--fail-on",
+        "never",
+    ]
+    timing, result = timed(command, env=bench.env(cache))
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        report = {}
+    if result.returncode != 0 or not report.get("escalations"):
+        raise BrokenRun(
+            f"escalate sla check exited {result.returncode} with "
+            f"{len(report.get('escalations', []))} escalations; stderr: {result.stderr[-2000:]}"
+        )
+    return timing
+
+
+def measure_sla(bench: Bench) -> dict[str, Any]:
+    cold = median_of(3, lambda: _sla(bench, bench.fresh_cache(), no_cache=True))
+    cache = bench.fresh_cache()
+    _sla(bench, cache, no_cache=False)  # fills the parse cache
+    warm = median_of(3, lambda: _sla(bench, cache, no_cache=False))
+    return {**figures("sla_cold", cold), **figures("sla_warm", warm)}
+
+
 # --- start-up ------------------------------------------------------------------------------------
 
 
@@ -312,6 +360,7 @@ SECTIONS: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "baseline": measure_baseline,
     "check_jsonschema": measure_check_jsonschema,
     "help": measure_help,
+    "sla": measure_sla,
 }
 
 
