@@ -25,6 +25,7 @@ from escalate.tracking import (
     MARKER,
     TITLE,
     digest_of,
+    find_duplicates,
     find_issue,
     overdue_rows,
     plan,
@@ -216,6 +217,30 @@ def test_find_issue_takes_the_oldest_of_ours() -> None:
     assert find_issue([]) is None
 
 
+def test_find_duplicates_are_ours_but_the_oldest() -> None:
+    issues = [
+        {"number": 15, "title": TITLE, "body": ""},
+        {"number": 12, "title": "Something else", "body": "unrelated"},
+        {"number": 9, "title": "renamed by hand", "body": MARKER + "\n..."},
+        {"number": 11, "title": TITLE, "body": MARKER},
+    ]
+    assert find_issue(issues) == issues[2]
+    assert [issue["number"] for issue in find_duplicates(issues)] == [11, 15]
+    assert find_duplicates(issues[2:3]) == []
+
+
+@pytest.mark.parametrize("rows", [TWO, []], ids=["overdue", "nothing-overdue"])
+def test_plan_closes_duplicates_pointing_at_the_one_kept(rows: list[Row]) -> None:
+    _, body = render_issue(report(TWO), repo_url=None)
+    kept = {"number": 7, "title": TITLE, "body": body}
+    duplicates = [{"number": 9, "body": MARKER}, {"number": 12, "title": TITLE}]
+    action = plan(kept, report(rows), duplicates=duplicates)
+    assert action.kind == ("none" if rows else "close")
+    assert (action.number, action.duplicates) == (7, (9, 12))
+    assert action.duplicate_comment.startswith("Duplicate of #7:")
+    assert plan(kept, report(rows)).duplicates == ()
+
+
 # --- escalate watch against a fake gh ----------------------------------------------------------
 
 FAKE_GH = '''\
@@ -401,6 +426,78 @@ def test_the_whole_life_of_the_tracking_issue(
     reopened = github.watch(report(TWO[:1]), capsys=capsys)
     assert reopened.commands() == [LIST, ["label", "create"], ["issue", "create"]]
     assert [(i["number"], i["state"]) for i in github.issues] == [(1, "closed"), (2, "open")]
+
+
+def test_duplicate_tracking_issues_are_closed_and_the_oldest_kept(
+    github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Two runs raced (or someone opened one by hand): three open issues carry the marker or
+    # the title; a fourth only shares the label.
+    _, body = render_issue(report(TWO), repo_url=None)
+    seeded = [
+        (1, TITLE, body),
+        (2, "Unrelated, labelled by mistake", "Not ours."),
+        (3, TITLE, body),
+        (4, "SLA watch (copy)", MARKER + "\nold table"),
+    ]
+    state = {
+        "labels": [LABEL],
+        "issues": [
+            {"number": n, "title": t, "body": b, "labels": [LABEL], "state": "open", "comments": []}
+            for n, t, b in seeded
+        ],
+    }
+    github.state_file.write_text(json.dumps(state), encoding="utf-8")
+
+    outcome = github.watch(report(TWO), capsys=capsys)
+    assert outcome.code == 0, outcome.err
+    assert outcome.commands() == [LIST, ["issue", "close"], ["issue", "close"]]
+    assert [call["argv"][2] for call in outcome.calls[1:]] == ["3", "4"]
+    assert [(i["number"], i["state"]) for i in github.issues] == [
+        (1, "open"),
+        (2, "open"),
+        (3, "closed"),
+        (4, "closed"),
+    ]
+    assert github.issues[2]["comments"][0].startswith("Duplicate of #1:")
+    assert "#1 is up to date: 2 overdue clocks; closed duplicates #3, #4" in outcome.out
+
+    # Idempotent: the next run finds one issue and changes nothing.
+    again = github.watch(report(TWO), capsys=capsys)
+    assert (again.code, again.commands()) == (0, [LIST])
+
+
+def test_duplicates_are_closed_with_the_last_issue_when_nothing_is_overdue(
+    github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = {
+        "labels": [LABEL],
+        "issues": [
+            {"number": n, "title": TITLE, "body": MARKER, "labels": [LABEL], "state": "open",
+             "comments": []}
+            for n in (1, 2)
+        ],
+    }  # fmt: skip
+    github.state_file.write_text(json.dumps(state), encoding="utf-8")
+    outcome = github.watch(report([]), capsys=capsys)
+    assert outcome.code == 0, outcome.err
+    assert [call["argv"][:3] for call in outcome.calls[1:]] == [
+        ["issue", "close", "1"],
+        ["issue", "close", "2"],
+    ]
+    assert all(issue["state"] == "closed" for issue in github.issues)
+    assert "closed #1: nothing overdue; closed duplicate #2" in outcome.out
+
+
+def test_overdue_clocks_do_not_fail_the_watch_and_the_help_says_so(
+    github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert github.watch(report(TWO), capsys=capsys).code == 0  # the issue is the signal
+    capsys.readouterr()
+    assert main(["watch", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "Exit 0 whether or not clocks are overdue" in help_text
+    assert "escalate sla check" in help_text
 
 
 def test_gh_failing_is_exit_1_naming_the_command_and_its_error(

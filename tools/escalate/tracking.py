@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -57,7 +57,8 @@ class Action:
 
     `open`: create an issue with `title`, `body` and the label. `update`: replace the body of
     issue `number`. `close`: close issue `number` with `comment`. `none`: leave things be
-    (`number` is the open issue, if there is one).
+    (`number` is the open issue, if there is one). Whatever the kind, every issue in
+    `duplicates` is then closed with `duplicate_comment`, so exactly one stays open.
     """
 
     kind: ActionKind
@@ -66,6 +67,9 @@ class Action:
     number: int | None = None
     comment: str = ""
     overdue: int = 0  # how many overdue clocks the report lists
+    # Further open tracking issues, to close with `duplicate_comment` pointing at `number`.
+    duplicates: tuple[int, ...] = ()
+    duplicate_comment: str = ""
 
 
 def overdue_rows(report: Mapping[str, Any]) -> list[OverdueRow]:
@@ -170,16 +174,25 @@ def find_issue(issues: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """The tracking issue among open issues (`number`, `title`, `body`), or None.
 
     An issue is ours when it carries the marker or the fixed title; when several do, the
-    oldest (lowest number) is kept up to date.
+    oldest (lowest number) is the one kept up to date (see `find_duplicates`).
     """
+    ours = _ours(issues)
+    return ours[0] if ours else None
+
+
+def find_duplicates(issues: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Our open issues other than the one `find_issue` keeps: the ones to close."""
+    return _ours(issues)[1:]
+
+
+def _ours(issues: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ours = [
         dict(issue)
         for issue in issues
         if MARKER in str(issue.get("body") or "") or issue.get("title") == TITLE
     ]
-    if not ours:
-        return None
-    return min(ours, key=lambda issue: int(issue.get("number") or 0))
+    ours.sort(key=lambda issue: _number(issue) or 0)
+    return ours
 
 
 def plan(
@@ -188,8 +201,13 @@ def plan(
     *,
     repo_url: str | None = None,
     ref: str = "HEAD",
+    duplicates: Sequence[Mapping[str, Any]] = (),
 ) -> Action:
-    """What to do with the tracking issue `existing` (None when none is open) for a report."""
+    """What to do with the tracking issue `existing` (None when none is open) for a report.
+
+    `duplicates` are further open tracking issues (`find_duplicates`): the action closes
+    them, pointing at `existing`, which keeps the issue's history in one place.
+    """
     title, body = render_issue(report_json, repo_url=repo_url, ref=ref)
     count = len(overdue_rows(report_json))
     number = _number(existing)
@@ -197,7 +215,7 @@ def plan(
         if existing is None:
             return Action("none", title=title, body=body)
         now = _minute(str(report_json.get("now") or ""))
-        return Action(
+        action = Action(
             "close",
             title=title,
             body=body,
@@ -205,11 +223,25 @@ def plan(
             comment=f"No SLA clock is overdue as of {now}: closing. `escalate watch` opens a "
             "new issue when one is overdue again.",
         )
-    if existing is None:
+    elif existing is None:
         return Action("open", title=title, body=body, overdue=count)
-    if digest_of(str(existing.get("body") or "")) == digest_of(body):
-        return Action("none", title=title, body=body, number=number, overdue=count)
-    return Action("update", title=title, body=body, number=number, overdue=count)
+    elif digest_of(str(existing.get("body") or "")) == digest_of(body):
+        action = Action("none", title=title, body=body, number=number, overdue=count)
+    else:
+        action = Action("update", title=title, body=body, number=number, overdue=count)
+    extra = tuple(
+        found
+        for duplicate in duplicates
+        if (found := _number(duplicate)) is not None and found != number
+    )
+    if not extra or number is None:
+        return action
+    return replace(
+        action,
+        duplicates=extra,
+        duplicate_comment=f"Duplicate of #{number}: `escalate watch` keeps exactly one SLA "
+        "tracking issue up to date, and that is the one. Closing this one.",
+    )
 
 
 # --- small pieces ------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from ..tracking import LABEL, Action, find_issue, plan
+from ..tracking import LABEL, Action, find_duplicates, find_issue, plan
 from .common import EXIT_FINDINGS, EXIT_OK, Context, now_option
 
 LIST_FIELDS = "number,title,body"
@@ -133,8 +133,15 @@ def watch(
 
     Opens the issue when a clock is overdue and none is open, rewrites its table when the
     set of overdue clocks (or their owners, severities, deadlines) changes, leaves it alone
-    when nothing changed, and closes it when nothing is overdue. Needs `gh` on PATH and a
-    token (GH_TOKEN) allowed to write issues. Exit 1 when a gh command fails.
+    when nothing changed, and closes it when nothing is overdue. If several tracking issues
+    are open (the marker or the title), the oldest is kept and the others are closed with a
+    comment pointing at it. Needs `gh` on PATH and a token (GH_TOKEN) allowed to write
+    issues.
+
+    Exit 0 whether or not clocks are overdue: the issue is the signal, and a scheduled run
+    that turned red every hour while a case is late would only be noise in the Actions tab.
+    To fail a job on overdue clocks, run `escalate sla check` (exit 1 on overdue). Exit 1
+    when a gh command fails.
     """
     report = _report(ctx, now, report_file)
     if repo_url is None:
@@ -146,8 +153,10 @@ def watch(
 
     gh = Gh(gh_repo, dry_run=dry_run)
     try:
-        existing = find_issue(gh.open_issues(label))
-        action = plan(existing, report, repo_url=repo_url)
+        issues = gh.open_issues(label)
+        action = plan(
+            find_issue(issues), report, repo_url=repo_url, duplicates=find_duplicates(issues)
+        )
         message = _carry_out(gh, action, label)
     except GhFailed as exc:
         click.echo(f"escalate watch: {exc.describe()}", err=True)
@@ -183,6 +192,16 @@ def _report(ctx: Context, now: datetime, report_file: Path | None) -> dict[str, 
 
 def _carry_out(gh: Gh, action: Action, label: str) -> str:
     """Run the gh commands of a plan; return what was done, in one line."""
+    done = _carry_out_main(gh, action, label)
+    for number in action.duplicates:
+        gh.run(["issue", "close", str(number), "--comment", action.duplicate_comment])
+    if action.duplicates:
+        closed = ", ".join(f"#{number}" for number in action.duplicates)
+        done += f"; closed duplicate{'s' * (len(action.duplicates) != 1)} {closed}"
+    return done
+
+
+def _carry_out_main(gh: Gh, action: Action, label: str) -> str:
     clocks = f"{action.overdue} overdue clock{'s' * (action.overdue != 1)}"
     if action.kind == "open":
         description = "Overdue SLA clocks, kept up to date by escalate watch"
