@@ -251,7 +251,7 @@ def test_text_format(three_broken: Path, run_cli: RunCli) -> None:
         for line in lines
     ), lines
     # The summary goes to stderr, so stdout stays a clean list of findings.
-    assert result.stderr.strip() == "3 errors in 4 escalation records"
+    assert result.stderr.strip() == "3 errors in 3 files (4 escalation records checked)"
 
 
 def test_text_format_when_valid(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .calendar import Calendar, calendar_from_policy
+from .calendar import Calendar, calendar_problems
 from .duration import parse_duration
 from .errors import Finding, ParseError, PolicyError
 from .schema import SchemaStore
@@ -339,19 +339,17 @@ def _calendars(
             pointer="/default_timezone",
             rule="timezone",
         ) from None
-    problems = []
+    problems: list[PolicyError] = []
     for index, entry in enumerate(document.get("calendars", [])):
-        try:
-            calendar = calendar_from_policy(
-                entry,
-                path=policy.file("calendars"),
-                pointer=f"/calendars/{index}",
-                check_country=check_countries,
-            )
-        except PolicyError as exc:
-            problems.append(exc)
-            continue
-        policy.calendars[calendar.id] = calendar
+        calendar, found = calendar_problems(
+            entry,
+            path=policy.file("calendars"),
+            pointer=f"/calendars/{index}",
+            check_country=check_countries,
+        )
+        problems.extend(found)
+        if calendar is not None:
+            policy.calendars[calendar.id] = calendar
     if problems:
         raise ExceptionGroup("calendars", problems)  # every broken calendar, at once
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import EXIT_FINDINGS, EXIT_OK, Context, format_option
+
+if TYPE_CHECKING:
+    from ..errors import Finding
 
 
 @click.command()
@@ -51,23 +55,26 @@ def validate(ctx: Context, paths: tuple[Path, ...], output_format: str) -> int:
                 f"col={finding.column or 1},title={_escape_property(finding.rule)}::"
                 f"{_escape_data(message)}"
             )
-        click.echo(_summary(report.records, len(report.errors), len(report.warnings)))
+        click.echo(_summary(report.records, report.errors, len(report.warnings)))
     else:
         for finding in report.findings:
             prefix = "" if finding.severity == "error" else "warning: "
             click.echo(f"{prefix}{finding}", err=False)
-        click.echo(_summary(report.records, len(report.errors), len(report.warnings)), err=True)
+        click.echo(_summary(report.records, report.errors, len(report.warnings)), err=True)
     return EXIT_OK if report.ok else EXIT_FINDINGS
 
 
-def _summary(records: int, errors: int, warnings: int) -> str:
+def _summary(records: int, errors: list[Finding], warnings: int) -> str:
+    """`ok: 32 escalation records valid`, or how many errors in how many files."""
+    tail = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
+    checked = f"{records} escalation record{'s' * (records != 1)}"
     if not errors:
-        tail = f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
-        return f"ok: {records} escalation record{'s' * (records != 1)} valid{tail}"
+        return f"ok: {checked} valid{tail}"
+    files = len({finding.file for finding in errors})
+    count = len(errors)
     return (
-        f"{errors} error{'s' * (errors != 1)}"
-        + (f", {warnings} warning{'s' * (warnings != 1)}" if warnings else "")
-        + f" in {records} escalation record{'s' * (records != 1)}"
+        f"{count} error{'s' * (count != 1)}{tail} in {files} file{'s' * (files != 1)} "
+        f"({checked} checked)"
     )
 
 
