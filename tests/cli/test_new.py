@@ -392,3 +392,118 @@ def test_renumber_an_unknown_id(repo: Path) -> None:
     assert result.code == 1
     assert "no escalation 'ESC-2026-0999'" in result.err
     assert tree(repo) == before
+
+
+# --- two branches took the same ID ----------------------------------------------------------------
+
+
+def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
+def opened_on_two_branches(root: Path, ours_at: str, theirs_at: str, *ours_then: list[str]) -> Path:
+    """A merge of two branches that each ran `escalate new` (ours then ran `ours_then`)."""
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "policy", "schema", "incidents")
+    git(root, "commit", "-q", "-m", "start")
+    for branch, at, then in (("ours", ours_at, ours_then), ("theirs", theirs_at, ())):
+        git(root, "switch", "-q", "-c", branch, "main")
+        args = opening("sev3", "data-integrity")
+        args[args.index("--now") + 1] = at
+        args[args.index("--title") + 1] = f"Exports are empty ({branch})"
+        for command in (args, *then):
+            result = run(root, *command)
+            assert result.code == 0, result.err
+        git(root, "add", "incidents")
+        git(root, "commit", "-q", "-m", branch)
+    git(root, "switch", "-q", "ours")
+    merged = git(root, "merge", "theirs", "-m", "merge", check=False)
+    assert merged.returncode != 0 and "CONFLICT (add/add)" in merged.stdout, merged.stdout
+    return root / "incidents" / "2026" / "ESC-2026-0033" / "escalation.yaml"
+
+
+def side(root: Path, branch: str) -> bytes:
+    return git(
+        root, "show", f"{branch}:incidents/2026/ESC-2026-0033/escalation.yaml"
+    ).stdout.encode()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_a_record_both_branches_created_is_named_and_split_by_renumber(repo: Path) -> None:
+    conflicted = opened_on_two_branches(
+        repo,
+        "2026-11-23T12:00:00+01:00",
+        "2026-11-23T12:30:00+01:00",
+        ["ack", "ESC-2026-0033", "--by", "liam", "--now", "2026-11-23T12:05:00+01:00"],
+    )
+    before = conflicted.read_bytes()
+    assert b"<<<<<<< HEAD" in before
+    advice = (
+        "incidents/2026/ESC-2026-0033/escalation.yaml has git conflict markers (<<<<<<< at "
+        "line 3): two branches changed it; if both took ESC-2026-0033 for a new case, run "
+        "`escalate renumber ESC-2026-0033` to keep one here and give the other its own ID"
+    )
+    for args in (["show", "ESC-2026-0033"], ["note", "ESC-2026-0033", "--by", "liam", "--text", "x"]):  # fmt: skip
+        refused = run(repo, *args, "--now", "2026-11-23T13:00:00+01:00")
+        assert refused.code == 1 and advice in refused.err, refused.err
+    assert conflicted.read_bytes() == before
+
+    result = run(repo, "renumber", "ESC-2026-0033")
+    assert result.code == 0, result.err
+    assert result.out.splitlines() == [
+        "ESC-2026-0033 -> ESC-2026-0034: incidents/2026/ESC-2026-0033/escalation.yaml held two "
+        "records (a git conflict); the HEAD side stays ESC-2026-0033, the theirs side moved "
+        "to incidents/2026/ESC-2026-0034/",
+        "  run `escalate validate`, then `git add incidents/2026/ESC-2026-0033 "
+        "incidents/2026/ESC-2026-0034` to finish the merge",
+    ]
+    # the earlier case keeps the ID byte for byte; the later one differs only in its id
+    assert conflicted.read_bytes() == side(repo, "ours")
+    moved = repo / "incidents" / "2026" / "ESC-2026-0034" / "escalation.yaml"
+    assert changed_lines(side(repo, "theirs"), moved.read_bytes()) == [
+        "-id: ESC-2026-0033",
+        "+id: ESC-2026-0034",
+    ]
+    assert run(repo, "validate").code == 0
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_split_moves_the_later_case_even_when_it_is_ours(repo: Path) -> None:
+    conflicted = opened_on_two_branches(
+        repo, "2026-11-23T14:00:00+01:00", "2026-11-23T12:30:00+01:00"
+    )
+    result = run(repo, "renumber", "ESC-2026-0033")
+    assert result.code == 0, result.err
+    assert "the theirs side stays ESC-2026-0033, the HEAD side moved to" in result.out
+    assert conflicted.read_bytes() == side(repo, "theirs")
+    assert run(repo, "validate").code == 0
+
+
+def test_a_conflict_inside_one_case_is_not_split(repo: Path) -> None:
+    # Both branches added an event to the same record: that is one case, not two.
+    path = repo / "incidents" / "2026" / "ESC-2026-0030" / "escalation.yaml"
+    text = path.read_text(encoding="utf-8")
+    last = "event: assigned, by: victor, to: uma, text: Weekend on-call handover}\n"
+    assert last in text
+    path.write_text(
+        text.replace(
+            last,
+            last
+            + "<<<<<<< HEAD\n  - {at: 2026-11-30T10:00:00+11:00, event: note, by: hugo, text: a}\n"
+            + "=======\n  - {at: 2026-11-30T11:00:00+11:00, event: note, by: hugo, text: b}\n"
+            + ">>>>>>> other\n",
+        ),
+        encoding="utf-8",
+    )
+    before = tree(repo)
+    result = run(repo, "renumber", "ESC-2026-0030")
+    assert result.code == 1
+    assert "both sides of the conflict are the same case (ESC-2026-0030)" in result.err
+    assert "keep the events of both in time order, delete the marker lines" in result.err
+    assert tree(repo) == before

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from escalate.edits import candidate_errors
+from escalate.errors import RecordError
 from escalate.policy import Policy
 from escalate.render import TemplateError, environment, markdown_cell, markdown_text
 from escalate.repo import Repo, split_front_matter
 from escalate.scaffold import (
     NewRecord,
+    conflict_sides,
     postmortem_context,
     render_postmortem,
     render_record,
@@ -295,3 +297,33 @@ def test_schemas_of_the_templates_exist() -> None:
     store = SchemaStore(ROOT)
     assert store.get("escalation").document["title"] == "Escalation record"
     assert store.get("postmortem").document["title"] == "Postmortem front matter"
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+
+def test_conflict_sides_keeps_the_shared_lines_on_both_sides() -> None:
+    text = "a\n<<<<<<< HEAD\nours 1\n=======\ntheirs 1\n>>>>>>> branch\nshared\n<<<<<<< HEAD\n=======\ntheirs 2\n>>>>>>> branch\n"
+    sides = conflict_sides(text, "x.yaml")
+    assert sides is not None
+    assert (sides.ours, sides.theirs) == ("a\nours 1\nshared\n", "a\ntheirs 1\nshared\ntheirs 2\n")
+    assert (sides.ours_label, sides.theirs_label) == ("HEAD", "branch")
+
+
+def test_conflict_sides_drops_a_diff3_base_and_keeps_crlf() -> None:
+    text = "a\r\n<<<<<<< ours\r\nx\r\n||||||| base\r\nold\r\n=======\r\ny\r\n>>>>>>> theirs\r\n"
+    sides = conflict_sides(text)
+    assert sides is not None and (sides.ours, sides.theirs) == ("a\r\nx\r\n", "a\r\ny\r\n")
+
+
+def test_conflict_sides_of_a_file_without_markers_is_none() -> None:
+    assert conflict_sides("title: ====== and <<<<<<< inside text\n") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["<<<<<<< HEAD\nx\n=======\ny\n", "a\n=======\nb\n", "<<<<<<< HEAD\n>>>>>>> b\n"],
+)
+def test_conflict_sides_refuses_markers_out_of_place(text: str) -> None:
+    with pytest.raises(RecordError, match="resolve"):
+        conflict_sides(text, "x.yaml")

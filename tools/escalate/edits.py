@@ -533,6 +533,39 @@ def describe_event(event: Mapping[str, str], before: State, policy: Policy) -> s
     return kind
 
 
+# --- git conflicts ----------------------------------------------------------------------------
+
+# The marker lines git writes into a file it could not merge (7 characters, the default).
+CONFLICT_MARKERS = re.compile(r"^(<{7}|\|{7}|={7}|>{7})(?: .*)?\r?$", re.MULTILINE)
+
+
+def conflict_line(text: str) -> int | None:
+    """The line of the first git conflict marker (<<<<<<< …) in text, or None."""
+    match = re.search(r"^<{7}(?: .*)?\r?$", text, re.MULTILINE)
+    return text.count("\n", 0, match.start()) + 1 if match is not None else None
+
+
+def conflict_advice(path: str, escalation_id: str, line: int) -> str:
+    """What to do about a record git left with conflict markers."""
+    return (
+        f"{path} has git conflict markers (<<<<<<< at line {line}): two branches changed it; "
+        f"if both took {escalation_id} for a new case, run `escalate renumber {escalation_id}` "
+        "to keep one here and give the other its own ID, else keep both sides' lines and "
+        "delete the markers"
+    )
+
+
+def _conflicted(repo: Repo, relative: str, escalation_id: str) -> RecordError | None:
+    try:
+        text = (repo.root / relative).read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    line = conflict_line(text)
+    if line is None:
+        return None
+    return RecordError(conflict_advice(relative, escalation_id, line), rule="git-conflict")
+
+
 # --- records of a repository ---------------------------------------------------------------------
 
 
@@ -579,6 +612,9 @@ def loaded_record(repo: Repo, escalation_id: str) -> Escalation:
     if found is not None and len(record_sources(repo, escalation_id)) == 1:
         return found
     source = record_source(repo, escalation_id)  # no such ID, or a duplicate: says so
+    conflicted = _conflicted(repo, source.path, escalation_id)
+    if conflicted is not None:
+        raise conflicted
     raise RecordError(
         f"{source.path} does not validate, so {escalation_id} cannot be read; "
         f"run `escalate validate {source.path}` and fix it first",
@@ -652,6 +688,9 @@ def prepare_event(
     source = record_source(repo, escalation_id)
     # The bytes given, not the copy loaded with the repository: under a lock they are the
     # file as it is now.
+    line = conflict_line(raw.decode("utf-8", errors="replace"))
+    if line is not None:
+        raise RecordError(conflict_advice(source.path, escalation_id, line), rule="git-conflict")
     errors = candidate_errors(repo, source.path, "escalation", raw)
     if errors:
         raise RecordError(

@@ -8,7 +8,9 @@ else double-quoted), `md` and `cell` escape Markdown and HTML. A repository's ow
 
 IDs are `<prefix>-<year>-<number>`, numbered per year. The directory of a new record is
 reserved with an atomic `mkdir`, so two commands started at the same instant in one
-checkout cannot take the same number.
+checkout cannot take the same number. Two branches can still take the same one: when they
+merge, git leaves both records in one file with conflict markers, and renumbering splits
+that file into the two records again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .edits import (
+    CONFLICT_MARKERS,
     instant_text,
     record_sources,
     replace_front_matter_scalar,
@@ -309,8 +312,11 @@ def choose_duplicate(repo: Repo, escalation_id: str, given: str | None = None) -
     if not sources:
         from .edits import record_source
 
-        record_source(repo, escalation_id)  # raises the "no escalation" error with hints
-        raise RecordError(f"{escalation_id} does not parse; fix it first", rule="unknown-id")
+        broken = record_source(repo, escalation_id).path  # raises "no escalation" with hints
+        raise RecordError(
+            f"{broken} does not parse; run `escalate validate {broken}` and fix it first",
+            rule="invalid-record",
+        )
 
     def opened(source: Any) -> tuple[str, str]:
         return (str(source.data.get("opened_at", "")), source.path)
@@ -383,4 +389,175 @@ def apply_renumbering(root: Path, plan: Renumbering) -> None:
         os.rename(plan.source_dir / entry, plan.target_dir / entry)
     plan.source_dir.rmdir()
     for relative, text in plan.rewrites.items():
+        atomic_write(root / relative, text)
+
+
+# --- splitting a record two branches both created ----------------------------------------------
+
+
+@dataclass
+class Split:
+    """What `escalate renumber` does with a record file git left with conflict markers."""
+
+    escalation_id: str
+    new_id: str
+    relative: str  # the conflicted file; keeps one side
+    target_dir: Path  # absolute, reserved (empty): the other side goes here
+    kept: str  # the label of the side that keeps the ID ("HEAD")
+    moved: str  # the label of the side that gets the new ID (the other branch)
+    rewrites: dict[str, str]  # repo-relative path -> new text
+    ambiguous: list[str]  # files whose `related:` name the ID the two cases shared
+
+
+@dataclass(frozen=True)
+class ConflictSides:
+    ours: str
+    theirs: str
+    ours_label: str
+    theirs_label: str
+
+
+def conflict_sides(text: str, path: str = "") -> ConflictSides | None:
+    """The two versions of a file git left with conflict markers; None when it has none.
+
+    Lines outside the markers belong to both sides; a diff3 base section is dropped.
+    """
+    if CONFLICT_MARKERS.search(text) is None:
+        return None
+    ours: list[str] = []
+    theirs: list[str] = []
+    labels = ["", ""]
+    where = "both"
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        bare = line.rstrip("\r\n")
+        marker = CONFLICT_MARKERS.fullmatch(bare)
+        kind = marker.group(1)[0] if marker is not None else None
+        expected = {"<": "both", "|": "ours", "=": "ours", ">": "theirs"}
+        if kind == "=" and where == "base":
+            expected["="] = "base"
+        if kind is not None and expected[kind] == where:
+            if kind == "<":
+                labels[0] = bare[8:] or labels[0]
+            elif kind == ">":
+                labels[1] = bare[8:] or labels[1]
+            where = {"<": "ours", "|": "base", "=": "theirs", ">": "both"}[kind]
+            continue
+        if kind is not None:
+            raise RecordError(
+                f"{path}:{number}: a conflict marker {bare[:7]} out of place; resolve the "
+                "conflict by hand",
+                path=path,
+                line=number,
+                rule="git-conflict",
+            )
+        if where in ("both", "ours"):
+            ours.append(line)
+        if where in ("both", "theirs"):
+            theirs.append(line)
+    if where != "both":
+        raise RecordError(
+            f"{path}: a conflict is not closed with >>>>>>>; resolve it by hand",
+            path=path,
+            rule="git-conflict",
+        )
+    return ConflictSides("".join(ours), "".join(theirs), labels[0] or "ours", labels[1] or "theirs")
+
+
+def conflicted_record(repo: Repo, escalation_id: str, given: str | None = None) -> str | None:
+    """The record file of this ID (or the one given) that holds git conflict markers."""
+    from .edits import conflict_line
+
+    candidates = (
+        [given] if given is not None else [s.path for s in record_sources(repo, escalation_id)]
+    )
+    for relative in candidates:
+        path = repo.root / relative
+        if path.is_file() and conflict_line(path.read_bytes().decode("utf-8", "replace")):
+            return relative
+    return None
+
+
+def plan_split(repo: Repo, escalation_id: str, relative: str) -> Split:
+    """Split a conflicted record: the earlier case keeps the ID, the later gets the next one.
+
+    Refuses (RecordError) when a side is not a record of its own, or when both sides are
+    the same case (two branches added events to it: keep both, there is nothing to split).
+    """
+    from .errors import ParseError
+    from .records import parse_instant
+    from .yamlio import load
+
+    text = _read_text(repo.root / relative)
+    sides = conflict_sides(text, relative)
+    assert sides is not None
+    data = []
+    for side, label in ((sides.ours, sides.ours_label), (sides.theirs, sides.theirs_label)):
+        try:
+            loaded = load(side, relative)
+        except ParseError as exc:
+            raise RecordError(
+                f"{relative}: the {label} side of the conflict is not a record on its own "
+                f"({exc.message}); resolve the conflict by hand",
+                rule="git-conflict",
+            ) from None
+        if not isinstance(loaded, dict) or loaded.get("id") != escalation_id:
+            raise RecordError(
+                f"{relative}: the {label} side of the conflict is not a record with the id "
+                f"{escalation_id}; resolve the conflict by hand",
+                rule="git-conflict",
+            )
+        data.append(loaded)
+    ours, theirs = data
+    if {k: v for k, v in ours.items() if k != "timeline"} == {
+        k: v for k, v in theirs.items() if k != "timeline"
+    }:
+        raise RecordError(
+            f"{relative}: both sides of the conflict are the same case ({escalation_id}), "
+            "with events added on two branches; keep the events of both in time order, "
+            "delete the marker lines, and run `escalate validate`",
+            rule="git-conflict",
+        )
+
+    def opened(record: Mapping[str, Any]) -> datetime | None:
+        try:
+            return parse_instant(str(record.get("opened_at")))
+        except ValueError:
+            return None
+
+    ours_at, theirs_at = opened(ours), opened(theirs)
+    move_ours = ours_at is not None and theirs_at is not None and ours_at > theirs_at
+    kept_text, moved_text = (sides.theirs, sides.ours) if move_ours else (sides.ours, sides.theirs)
+    kept, moved = (
+        (sides.theirs_label, sides.ours_label)
+        if move_ours
+        else (sides.ours_label, sides.theirs_label)
+    )
+    year_match = re.fullmatch(r".*-(\d{4})-\d+", escalation_id)
+    year = int(year_match.group(1)) if year_match else int(relative.split("/")[1])
+    new_id, target = reserve_id(repo.root, repo.policy.id_prefix, year, record_ids(repo))
+    try:
+        new_dir = target.relative_to(repo.root).as_posix()
+        rewrites = {
+            relative: kept_text,
+            f"{new_dir}/escalation.yaml": replace_scalar(moved_text, "/id", new_id, relative),
+        }
+    except BaseException:
+        target.rmdir()
+        raise
+    ambiguous = [
+        source.path
+        for source in repo.sources
+        if source.kind == "escalation"
+        and source.path != relative
+        and isinstance(source.data, dict)
+        and escalation_id in (source.data.get("related") or [])
+    ]
+    return Split(escalation_id, new_id, relative, target, kept, moved, rewrites, ambiguous)
+
+
+def apply_split(root: Path, plan: Split) -> None:
+    """Write the moved side into its reserved directory, then the kept side in place."""
+    from .yamlio import atomic_write
+
+    for relative, text in reversed(plan.rewrites.items()):
         atomic_write(root / relative, text)

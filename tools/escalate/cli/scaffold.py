@@ -207,8 +207,19 @@ def renumber(ctx: Context, /, escalation_id: str, record: str | None) -> None:
 
     Rewrites its `id:` (and its postmortem's) and every `related:` reference to it, and
     moves its directory. References to an ID two records share are left for you to check.
+
+    When two branches both created the record, git leaves both in one file with conflict
+    markers: renumber splits it, keeping the earlier case there and writing the later one
+    under the new ID.
     """
-    from ..scaffold import apply_renumbering, choose_duplicate, plan_renumbering
+    from ..scaffold import (
+        apply_renumbering,
+        apply_split,
+        choose_duplicate,
+        conflicted_record,
+        plan_renumbering,
+        plan_split,
+    )
 
     repo = ctx.repo()
     relative = record
@@ -219,6 +230,27 @@ def renumber(ctx: Context, /, escalation_id: str, record: str | None) -> None:
             raise click.BadParameter(
                 f"{record} is outside the repository {repo.root}", param_hint="PATH"
             ) from None
+    conflicted = conflicted_record(repo, escalation_id, relative)
+    if conflicted is not None:
+        split = plan_split(repo, escalation_id, conflicted)
+        apply_split(repo.root, split)
+        moved_to = split.target_dir.relative_to(repo.root).as_posix()
+        click.echo(
+            f"{escalation_id} -> {split.new_id}: {conflicted} held two records (a git "
+            f"conflict); the {split.kept} side stays {escalation_id}, the {split.moved} side "
+            f"moved to {moved_to}/"
+        )
+        click.echo(
+            f"  run `escalate validate`, then `git add {Path(conflicted).parent.as_posix()} "
+            f"{moved_to}` to finish the merge"
+        )
+        for path in split.ambiguous:
+            click.echo(
+                f"  related: {path} names {escalation_id}, which both records had; "
+                f"check which one it means (now {escalation_id} or {split.new_id})",
+                err=True,
+            )
+        return
     chosen = choose_duplicate(repo, escalation_id, relative)
     plan = plan_renumbering(repo, escalation_id, chosen)
     apply_renumbering(repo.root, plan)
