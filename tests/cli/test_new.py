@@ -449,10 +449,17 @@ def test_a_record_both_branches_created_is_named_and_split_by_renumber(repo: Pat
         "line 3): two branches changed it; if both took ESC-2026-0033 for a new case, run "
         "`escalate renumber ESC-2026-0033` to keep one here and give the other its own ID"
     )
-    for args in (["show", "ESC-2026-0033"], ["note", "ESC-2026-0033", "--by", "liam", "--text", "x"]):  # fmt: skip
+    for args in (
+        ["show", "ESC-2026-0033"],
+        ["postmortem", "ESC-2026-0033"],
+        ["note", "ESC-2026-0033", "--by", "liam", "--text", "x"],
+    ):
         refused = run(repo, *args, "--now", "2026-11-23T13:00:00+01:00")
         assert refused.code == 1 and advice in refused.err, refused.err
+    score = run(repo, "score", "ESC-2026-0033")
+    assert score.code == 1 and advice in score.err, score.err
     assert conflicted.read_bytes() == before
+    assert not (conflicted.parent / "postmortem.md").exists()
 
     result = run(repo, "renumber", "ESC-2026-0033")
     assert result.code == 0, result.err

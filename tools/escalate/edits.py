@@ -555,7 +555,8 @@ def conflict_advice(path: str, escalation_id: str, line: int) -> str:
     )
 
 
-def _conflicted(repo: Repo, relative: str, escalation_id: str) -> RecordError | None:
+def conflict_refusal(repo: Repo, relative: str, escalation_id: str) -> RecordError | None:
+    """The error to refuse a record file with git conflict markers with, or None."""
     try:
         text = (repo.root / relative).read_bytes().decode("utf-8", errors="replace")
     except OSError:
@@ -612,7 +613,7 @@ def loaded_record(repo: Repo, escalation_id: str) -> Escalation:
     if found is not None and len(record_sources(repo, escalation_id)) == 1:
         return found
     source = record_source(repo, escalation_id)  # no such ID, or a duplicate: says so
-    conflicted = _conflicted(repo, source.path, escalation_id)
+    conflicted = conflict_refusal(repo, source.path, escalation_id)
     if conflicted is not None:
         raise conflicted
     raise RecordError(

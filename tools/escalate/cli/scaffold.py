@@ -272,7 +272,7 @@ def renumber(ctx: Context, /, escalation_id: str, record: str | None) -> None:
 @click.pass_obj
 def postmortem(ctx: Context, /, escalation_id: str, now: datetime | None) -> None:
     """Write a draft postmortem.md beside the record, prefilled from it (never overwrites)."""
-    from ..edits import candidate_errors, file_errors, record_source, summarize
+    from ..edits import candidate_errors, conflict_refusal, file_errors, record_source, summarize
     from ..errors import RecordError
     from ..render import environment
     from ..scaffold import postmortem_context, render_postmortem, score_of
@@ -280,6 +280,9 @@ def postmortem(ctx: Context, /, escalation_id: str, now: datetime | None) -> Non
 
     repo = ctx.repo()
     source = record_source(repo, escalation_id)
+    conflicted = conflict_refusal(repo, source.path, escalation_id)
+    if conflicted is not None:
+        raise conflicted
     escalation = repo.escalations.get(escalation_id)
     # Like the lifecycle verbs: a postmortem copies the record's facts, so they must hold.
     errors = file_errors(repo, source.path)
