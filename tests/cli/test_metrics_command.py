@@ -91,6 +91,9 @@ def test_json_has_stable_keys(report: Any) -> None:
         "active_seconds",
         "out_of_hours_seconds",
         "out_of_hours_share",
+        "urgent_seconds",
+        "out_of_hours_events",
+        "working_calendar",
     }
 
 
@@ -154,7 +157,9 @@ def test_rates_and_attainment_are_shares(report: Any) -> None:
     resolved = report["durations"]["time_to_resolve"]["all"]["count"]
     assert report["reopened"]["of"] == resolved
     for owner in report["owners"]:
-        assert 0 <= owner["out_of_hours_seconds"] <= owner["active_seconds"] + 1e-6
+        assert 0 <= owner["out_of_hours_seconds"] <= owner["urgent_seconds"] + 1e-6
+        assert owner["urgent_seconds"] <= owner["active_seconds"] + 1e-6
+        assert owner["out_of_hours_events"] >= 0
         assert owner["cases"] >= 1
     for month in report["volume"]["months"]:
         if month["tickets"]:
@@ -180,6 +185,7 @@ def test_text_report_has_every_section() -> None:
         "Resolved without compensation",
         "Resolved, then reopened",
         "Load per owner",
+        "OOH EVENTS",
     ):
         assert heading in result.stdout, heading
     assert "BUSINESS MEDIAN" in result.stdout

@@ -425,25 +425,43 @@ def test_attainment_is_none_when_no_clock_has_stopped(playbook: Path) -> None:
 # --- load per owner --------------------------------------------------------------------------
 
 
-def test_out_of_hours_on_a_weekend_is_all_of_it(playbook: Path) -> None:
-    # Saturday 10:00-14:00 in Berlin, alice's own time zone.
-    write(
-        playbook,
-        record(
-            1,
-            "2026-11-07T10:00:00+01:00",
-            [
-                event("2026-11-07T10:05:00+01:00", "acknowledged"),
-                event("2026-11-07T14:00:00+01:00", "resolved"),
-            ],
-        ),
+def weekend_case(severity: str) -> dict[str, Any]:
+    # Saturday 7 November 10:00-14:00 in Berlin, alice's own time zone.
+    return record(
+        1,
+        "2026-11-07T10:00:00+01:00",
+        [
+            event("2026-11-07T10:05:00+01:00", "acknowledged"),
+            event("2026-11-07T14:00:00+01:00", "resolved"),
+        ],
+        severity=severity,
     )
+
+
+def test_out_of_hours_on_a_weekend_is_all_of_an_urgent_case(playbook: Path) -> None:
+    write(playbook, weekend_case("sev2"))
     (alice,) = measure(playbook, "2026-11-10T00:00:00Z").owners
     assert alice.handle == "alice"
     assert (alice.cases, alice.weighted_cases) == (1, 1.0)
-    assert alice.active_seconds == 4 * HOUR
+    assert alice.active_seconds == alice.urgent_seconds == 4 * HOUR
     assert alice.out_of_hours_seconds == 4 * HOUR
     assert alice.out_of_hours_share == 1.0
+    assert alice.out_of_hours_events == 2  # her ack and her resolution, both on a Saturday
+    assert alice.working_calendar == "emea-business"
+
+
+def test_owning_a_non_urgent_case_out_of_hours_is_not_out_of_hours_load(playbook: Path) -> None:
+    # The same Saturday as sev4: nobody is woken for it, so no out-of-hours time; the two
+    # events alice wrote on the Saturday still count.
+    write(playbook, weekend_case("sev4"))
+    (alice,) = measure(playbook, "2026-11-10T00:00:00Z").owners
+    assert alice.active_seconds == 4 * HOUR
+    assert (alice.urgent_seconds, alice.out_of_hours_seconds, alice.out_of_hours_share) == (
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert alice.out_of_hours_events == 2
 
 
 @pytest.mark.parametrize(
@@ -467,6 +485,7 @@ def test_out_of_hours_across_a_dst_change_uses_the_owners_wall_clock(
             opened_at,
             [event(opened_at, "acknowledged", by=owner), event(resolved_at, "resolved", by=owner)],
             owner=owner,
+            severity="sev2",
         ),
     )
     (load,) = measure(playbook, "2026-11-20T00:00:00Z").owners
@@ -474,6 +493,90 @@ def test_out_of_hours_across_a_dst_change_uses_the_owners_wall_clock(
     assert load.active_seconds == 66 * HOUR
     assert load.out_of_hours_seconds == 64 * HOUR
     assert load.out_of_hours_share == pytest.approx(64 / 66)
+    assert load.out_of_hours_events == 0  # Friday 17:00 and Monday 10:00 are working time
+
+
+def test_out_of_hours_takes_the_holidays_of_the_owners_home_calendar(playbook: Path) -> None:
+    # Thursday 14 May 2026 is Ascension Day, a public holiday in Germany and not in the US.
+    # alice (Berlin, home calendar emea-business) owns a sev1 10:00-14:00 CEST on it: all 4 h
+    # are out of hours, and so are her two events. erin (New York, amer-business) owns one
+    # 10:00-14:00 EDT on the same date: a working day there. liam (Dublin) works in a zone
+    # without a calendar, so Tuesday 17 March (St Patrick's Day) 10:00-14:00 GMT is working
+    # time for him: weekends only, no holidays.
+    def case(number: int, owner: str, opened: str, resolved: str) -> dict[str, Any]:
+        timeline = [
+            event(opened.replace(":00:00", ":05:00", 1), "acknowledged", by=owner),
+            event(resolved, "resolved", by=owner),
+        ]
+        return record(number, opened, timeline, owner=owner, severity="sev1")
+
+    write(
+        playbook,
+        case(1, "alice", "2026-05-14T10:00:00+02:00", "2026-05-14T14:00:00+02:00"),
+        case(2, "erin", "2026-05-14T10:00:00-04:00", "2026-05-14T14:00:00-04:00"),
+        case(3, "liam", "2026-03-17T10:00:00+00:00", "2026-03-17T14:00:00+00:00"),
+    )
+    result = measure(playbook, "2026-06-01T00:00:00Z")
+    assert result.records == 3
+    owners = {owner.handle: owner for owner in result.owners}
+    assert {handle: load.urgent_seconds for handle, load in owners.items()} == {
+        "alice": 4 * HOUR,
+        "erin": 4 * HOUR,
+        "liam": 4 * HOUR,
+    }
+    assert (owners["alice"].out_of_hours_seconds, owners["alice"].out_of_hours_events) == (
+        4 * HOUR,
+        2,
+    )
+    assert (owners["erin"].out_of_hours_seconds, owners["erin"].out_of_hours_events) == (0, 0)
+    assert (owners["liam"].out_of_hours_seconds, owners["liam"].out_of_hours_events) == (0, 0)
+    assert [owners[h].working_calendar for h in ("alice", "erin", "liam")] == [
+        "emea-business",
+        "amer-business",
+        None,
+    ]
+
+
+def test_out_of_hours_counts_only_urgent_time_and_the_owners_own_events(
+    playbook: Path,
+) -> None:
+    # Tuesday 3 November, Berlin evening (all after 18:00, out of alice's and dan's hours).
+    # Opened 19:00 as sev3, reclassified to sev2 at 20:00, handed to dan at 22:00, resolved
+    # by him at 23:00. Active 19-23: alice owns 19-22 (3 h, urgent 20-22 = 2 h), dan 22-23
+    # (1 h, urgent). Events by whoever owned the case just before: alice's ack, her
+    # reclassification and her hand-over (3); dan's resolution (1); dan's note at 21:00 was
+    # written while alice owned the case, so it is nobody's out-of-hours event.
+    write(
+        playbook,
+        record(
+            1,
+            "2026-11-03T19:00:00+01:00",
+            [
+                event("2026-11-03T19:05:00+01:00", "acknowledged"),
+                event("2026-11-03T20:00:00+01:00", "reclassified", severity="sev2"),
+                event("2026-11-03T21:00:00+01:00", "note", by="dan", text="Looking too."),
+                event("2026-11-03T22:00:00+01:00", "assigned", to="dan"),
+                event("2026-11-03T23:00:00+01:00", "resolved", by="dan"),
+            ],
+            severity="sev3",
+        ),
+    )
+    result = measure(playbook, "2026-11-10T00:00:00Z")
+    assert result.records == 1
+    owners = {owner.handle: owner for owner in result.owners}
+    alice, dan = owners["alice"], owners["dan"]
+    assert (alice.active_seconds, alice.urgent_seconds, alice.out_of_hours_seconds) == (
+        3 * HOUR,
+        2 * HOUR,
+        2 * HOUR,
+    )
+    assert (dan.active_seconds, dan.urgent_seconds, dan.out_of_hours_seconds) == (
+        HOUR,
+        HOUR,
+        HOUR,
+    )
+    assert (alice.out_of_hours_events, dan.out_of_hours_events) == (3, 1)
+    assert alice.out_of_hours_share == pytest.approx(2 / 3)
 
 
 def test_load_follows_the_owner_history_and_weights_by_time(playbook: Path) -> None:

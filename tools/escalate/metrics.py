@@ -48,9 +48,22 @@ Definitions (where DESIGN.md leaves room, the choice is ours and stated here):
   then each `assigned` or `escalated` … `to`) counts it once in `cases`. `active_seconds`
   is the time they owned it while it was active (opened or reopened, not yet resolved;
   waiting on the customer counts), summed over cases, so two cases at once count twice.
-  `weighted_cases` splits each case between its owners by that time. Out of hours is the
-  part of `active_seconds` outside 09:00-18:00 Monday to Friday on the wall clock of the
-  person's `timezone` (policy/roster.yaml); public holidays are not taken out.
+  `weighted_cases` splits each case between its owners by that time.
+* **Out of hours** (the burnout indicator) is measured against the person's own working
+  time: 09:00-18:00 on the wall clock of their `timezone` (policy/roster.yaml), on the
+  weekdays their *home calendar* is open and not on its holidays. The home calendar is the
+  first business-hours calendar of policy/calendars.yaml in the same time zone (a Berlin
+  person gets emea-business: German public holidays and the company closures); a person
+  whose zone has no such calendar works Monday to Friday, with no holidays taken out.
+  Two numbers, because owning a case is not the same as working on it:
+  - `out_of_hours_seconds`: ownership outside working time, counted only while the case was
+    active *and* urgent, that is of one of the two most severe levels of
+    policy/severity.yaml (sev1 and sev2) at that moment: owning a sev3 overnight wakes
+    nobody, owning a sev1 does. `urgent_seconds` is all of that urgent ownership, and
+    `out_of_hours_share` is `out_of_hours_seconds / active_seconds`.
+  - `out_of_hours_events`: timeline events the owner wrote themselves (`by` is who owned
+    the case just before the event, so a hand-over counts for the one handing over) outside
+    their working time, in any case and at any severity: evidence of work done out of hours.
 """
 
 from __future__ import annotations
@@ -72,6 +85,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DURATIONS",
+    "URGENT_LEVELS",
     "WORKING_HOURS",
     "ClockAttainment",
     "Distribution",
@@ -94,8 +108,11 @@ DURATIONS: dict[str, str] = {
     "time_to_mitigate": "Time to mitigate",
     "time_to_resolve": "Time to resolve",
 }
-# A person's own working hours, for the out-of-hours share: (start, end) minutes, Mon-Fri.
+# A person's own working hours, for out-of-hours time: (start, end) minutes of a working day.
 WORKING_HOURS = (9 * 60, 18 * 60)
+# Ownership counts as out-of-hours load only while the case is at one of this many of the
+# most severe levels of policy/severity.yaml (sev1 and sev2).
+URGENT_LEVELS = 2
 
 _EPSILON = timedelta(microseconds=1)
 _CLOCK_ORDER = ("acknowledge", "customer_update", "mitigate", "resolve", "postmortem", "action")
@@ -279,7 +296,10 @@ class OwnerLoad:
     cases: int
     weighted_cases: float
     active_seconds: float
-    out_of_hours_seconds: float
+    out_of_hours_seconds: float  # urgent, active ownership outside their working time
+    urgent_seconds: float = 0.0  # active ownership while the case was sev1/sev2
+    out_of_hours_events: int = 0  # events they wrote outside their working time
+    working_calendar: str | None = None  # the home calendar their holidays come from
 
     @property
     def out_of_hours_share(self) -> float | None:
@@ -294,6 +314,9 @@ class OwnerLoad:
             "active_seconds": self.active_seconds,
             "out_of_hours_seconds": self.out_of_hours_seconds,
             "out_of_hours_share": self.out_of_hours_share,
+            "urgent_seconds": self.urgent_seconds,
+            "out_of_hours_events": self.out_of_hours_events,
+            "working_calendar": self.working_calendar,
             "active": _human(self.active_seconds),
             "out_of_hours": _human(self.out_of_hours_seconds),
         }
@@ -381,6 +404,7 @@ class _Facts:
     reopened: bool
     compensated: bool
     active: list[_Span]  # real-time stretches during which the case was active
+    events: list[Event]  # the timeline as of now
     # duration name -> (real seconds, open seconds on the tier's calendar), None if pending
     durations: dict[str, tuple[float, float | None] | None] = field(default_factory=dict)
 
@@ -422,6 +446,7 @@ def _facts(escalation: Escalation, policy: Policy, now: datetime) -> _Facts:
         reopened="reopened" in first,
         compensated=any(parse_instant(remedy["at"]) <= now for remedy in remedies),
         active=_active_spans(opened, events, now),
+        events=events,
     )
 
 
@@ -652,21 +677,27 @@ def _volumes(
 
 def _owners(policy: Policy, facts: Sequence[_Facts], now: datetime) -> list[OwnerLoad]:
     hours: dict[str, Calendar] = {}
+    urgent_levels = set(list(policy.severities)[:URGENT_LEVELS])
     cases: dict[str, set[str]] = {}
     weighted: dict[str, float] = {}
     active: dict[str, float] = {}
+    urgent: dict[str, float] = {}
     outside: dict[str, float] = {}
+    events: dict[str, int] = {}
     for fact in facts:
         owners = fact.state.owners
         total = sum((end - start).total_seconds() for start, end in fact.active)
+        urgent_active = _urgent_spans(fact, urgent_levels, now)
         owned: dict[str, float] = {}
         for index, (since, handle) in enumerate(owners):
             until = owners[index + 1][0] if index + 1 < len(owners) else now
             cases.setdefault(handle, set()).add(fact.escalation.id)
             for start, end in _overlap(fact.active, since, until):
+                owned[handle] = owned.get(handle, 0.0) + (end - start).total_seconds()
+            working = _working_hours(policy, handle, hours)
+            for start, end in _overlap(urgent_active, since, until):
                 seconds = (end - start).total_seconds()
-                working = _working_hours(policy, handle, hours)
-                owned[handle] = owned.get(handle, 0.0) + seconds
+                urgent[handle] = urgent.get(handle, 0.0) + seconds
                 outside[handle] = outside.get(handle, 0.0) + (
                     seconds - working.open_seconds(start, end)
                 )
@@ -676,6 +707,11 @@ def _owners(policy: Policy, facts: Sequence[_Facts], now: datetime) -> list[Owne
         if not total:  # resolved the instant it opened: all of it is the opening owner's
             handle = owners[0][1]
             weighted[handle] = weighted.get(handle, 0.0) + 1.0
+        for event in fact.events:
+            if event.by != _owner_before(owners, event.at):
+                continue
+            if not _working_hours(policy, event.by, hours).is_open(event.at):
+                events[event.by] = events.get(event.by, 0) + 1
     loads = [
         OwnerLoad(
             handle=handle,
@@ -684,6 +720,9 @@ def _owners(policy: Policy, facts: Sequence[_Facts], now: datetime) -> list[Owne
             weighted_cases=round(weighted.get(handle, 0.0), 6),
             active_seconds=active.get(handle, 0.0),
             out_of_hours_seconds=outside.get(handle, 0.0),
+            urgent_seconds=urgent.get(handle, 0.0),
+            out_of_hours_events=events.get(handle, 0),
+            working_calendar=_home_calendar_id(policy, handle),
         )
         for handle, ids in cases.items()
     ]
@@ -691,9 +730,45 @@ def _owners(policy: Policy, facts: Sequence[_Facts], now: datetime) -> list[Owne
     return loads
 
 
+def _urgent_spans(fact: _Facts, urgent_levels: set[str], now: datetime) -> list[_Span]:
+    """The active stretches during which the case was at an urgent severity."""
+    severities = fact.state.severities or [(fact.escalation.opened_at, fact.state.severity)]
+    spans: list[_Span] = []
+    for index, (since, severity) in enumerate(severities):
+        if severity not in urgent_levels:
+            continue
+        until = severities[index + 1][0] if index + 1 < len(severities) else now
+        spans += _overlap(fact.active, since, until)
+    return spans
+
+
+def _owner_before(owners: Sequence[tuple[datetime, str]], at: datetime) -> str:
+    """Who owned the case just before `at` (the opener for an event at the opening)."""
+    current = owners[0][1]
+    for since, handle in owners[1:]:
+        if since >= at:
+            break
+        current = handle
+    return current
+
+
 def _timezone_of(policy: Policy, handle: str) -> str:
     person = policy.people.get(handle)
     return person.timezone if person is not None else "UTC"
+
+
+def _home_calendar(policy: Policy, zone: str) -> Calendar | None:
+    """The first business-hours calendar in the person's time zone: their weekends and
+    holidays."""
+    for calendar in policy.calendars.values():
+        if not calendar.always_open and calendar.timezone.key == zone:
+            return calendar
+    return None
+
+
+def _home_calendar_id(policy: Policy, handle: str) -> str | None:
+    home = _home_calendar(policy, _timezone_of(policy, handle))
+    return home.id if home is not None else None
 
 
 def _working_hours(policy: Policy, handle: str, cache: dict[str, Calendar]) -> Calendar:
@@ -705,9 +780,19 @@ def _working_hours(policy: Policy, handle: str, cache: dict[str, Calendar]) -> C
         except (ValueError, KeyError):  # validation names the bad zone; count it as UTC here
             tz = ZoneInfo("UTC")
         day = (WORKING_HOURS,)
-        found = cache[zone] = Calendar(
-            id=f"working-hours:{zone}",
-            timezone=tz,
-            hours=dict.fromkeys(range(5), day),
-        )
+        home = _home_calendar(policy, zone)
+        if home is None:
+            found = Calendar(
+                id=f"working-hours:{zone}", timezone=tz, hours=dict.fromkeys(range(5), day)
+            )
+        else:
+            found = Calendar(
+                id=f"working-hours:{home.id}",
+                timezone=tz,
+                hours=dict.fromkeys(home.hours, day),
+                holidays=home.holidays,
+                holiday_country=home.holiday_country,
+                holiday_subdiv=home.holiday_subdiv,
+            )
+        cache[zone] = found
     return found

@@ -64,6 +64,13 @@ def metrics(
 
     Drills and records that do not validate are left out. Months are counted in the
     default time zone of policy/calendars.yaml.
+
+    Out of hours, per owner, is measured against the person's own working time: 09:00-18:00
+    in their roster time zone, on the working days and minus the holidays of the
+    business-hours calendar in that zone (Monday to Friday, no holidays, when there is none).
+    OOH H counts the hours they owned an active sev1/sev2 case (the two most severe levels)
+    outside that time; OOH EVENTS counts the timeline events they wrote themselves outside
+    it, at any severity.
     """
     from ..errors import UsageError
     from ..metrics import compute, period_bound
@@ -203,10 +210,21 @@ def render_text(result: Metrics) -> str:
         out.append(f"{label}: {rate.count} of {rate.of} ({_percent(rate.rate)})")
     out += [
         "",
-        "Load per owner (hours of active cases owned; out of hours: outside 09-18 Mon-Fri local)",
+        "Load per owner (active hours owned; URGENT: while sev1/sev2; OOH: urgent hours and "
+        "own events outside the owner's working time, see --help)",
     ]
     out += _table(
-        ("OWNER", "TIMEZONE", "CASES", "WEIGHTED", "ACTIVE H", "OUT OF HOURS H", "SHARE"),
+        (
+            "OWNER",
+            "TIMEZONE",
+            "CASES",
+            "WEIGHTED",
+            "ACTIVE H",
+            "URGENT H",
+            "OOH H",
+            "SHARE",
+            "OOH EVENTS",
+        ),
         [
             [
                 owner.handle,
@@ -214,8 +232,10 @@ def render_text(result: Metrics) -> str:
                 str(owner.cases),
                 f"{owner.weighted_cases:.2f}",
                 _hours(owner.active_seconds),
+                _hours(owner.urgent_seconds),
                 _hours(owner.out_of_hours_seconds),
                 _percent(owner.out_of_hours_share),
+                str(owner.out_of_hours_events),
             ]
             for owner in result.owners
         ],
