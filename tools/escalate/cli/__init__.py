@@ -14,6 +14,7 @@ import click
 
 from .common import Context, run_guarded
 from .comms import comms, notify
+from .init import init
 from .lifecycle import COMMANDS as LIFECYCLE_COMMANDS
 from .metrics import metrics
 from .reports import show, status
@@ -62,6 +63,7 @@ cli.add_command(triggers)
 cli.add_command(comms)
 cli.add_command(standup)
 cli.add_command(notify)
+cli.add_command(init)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
