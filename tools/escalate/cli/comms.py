@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..comms import AUDIENCES, CHANNELS, MOMENTS
 from .common import INSTANT, Context, format_option, now_option
+
+if TYPE_CHECKING:
+    from ..comms import Dispatch, Message
 
 
 @click.command()
@@ -89,10 +94,7 @@ def comms(
     _post_and_record(ctx, escalation_id, message, planned, dry_run, output_format, timeout)
 
 
-def _show(message: object, output_format: str) -> None:
-    from ..comms import Message
-
-    assert isinstance(message, Message)
+def _show(message: Message, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps(message.as_json(), indent=2, ensure_ascii=False))
     elif message.subject is not None:
@@ -104,50 +106,55 @@ def _show(message: object, output_format: str) -> None:
 def _post_and_record(
     ctx: Context,
     escalation_id: str,
-    message: object,
-    planned: object,
+    message: Message,
+    planned: Dispatch,
     dry_run: bool,
     output_format: str,
     timeout: float,
 ) -> None:
-    from ..comms import Dispatch, Message
     from ..edits import prepare_event, record_source
     from ..webhook import post_json, url_from_env
-    from ..yamlio import atomic_write
+    from ..yamlio import atomic_write, directory_lock
     from .lifecycle import OPTION_NAMES
 
-    assert isinstance(message, Message) and isinstance(planned, Dispatch)
     repo = ctx.repo()
     source = record_source(repo, escalation_id)
     path = repo.root / source.path
-    raw = path.read_bytes()
-    # Everything that can refuse is checked before anything is posted: the record, the
-    # event, the URL. A refused post must leave no trace, and a sent one must be recorded.
-    edit = prepare_event(repo, escalation_id, raw, planned.event, OPTION_NAMES)
-    if dry_run:
-        shown = {
-            "would_post_to": planned.target,
-            "webhook_variable": planned.variable,
-            "payload": message.payload(),
-            "would_record": edit.event,
-        }
-        if output_format == "json":
-            click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
-        else:
-            click.echo(f"Would post to {planned.target} (the URL in ${planned.variable}):\n")
-            click.echo(message.text)
-            click.echo(
-                f"Would record in {source.path}: {json.dumps(edit.event, ensure_ascii=False)}"
-            )
-        return
-    url = url_from_env(planned.variable)
-    delivery = post_json(url, message.payload(), timeout=timeout)
-    atomic_write(path, edit.text)
+    # The record stays locked from the check to the write, the post included: an edit that
+    # lands meanwhile would make the event checked here not the one written.
+    with directory_lock(path.parent):
+        raw = path.read_bytes()
+        # Everything that can refuse is checked before anything is posted: the record, the
+        # event, the URL. A refused post must leave no trace, and a sent one must be recorded.
+        edit = prepare_event(repo, escalation_id, raw, planned.event, OPTION_NAMES)
+        if dry_run:
+            _show_dry_run(message, planned, edit.event, source.path, output_format)
+            return
+        url = url_from_env(planned.variable)
+        delivery = post_json(url, message.payload(), timeout=timeout)
+        atomic_write(path, edit.text)
     tries = f" after {delivery.attempts} tries" if delivery.attempts > 1 else ""
     click.echo(
         f"{escalation_id}: posted the {message.moment} message to {planned.target}{tries}; "
         f"recorded {edit.event['event']} at {edit.event['at']} in {source.path}"
     )
+
+
+def _show_dry_run(
+    message: Message, planned: Dispatch, event: Mapping[str, str], path: str, output_format: str
+) -> None:
+    shown = {
+        "would_post_to": planned.target,
+        "webhook_variable": planned.variable,
+        "payload": message.payload(),
+        "would_record": dict(event),
+    }
+    if output_format == "json":
+        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"Would post to {planned.target} (the URL in ${planned.variable}):\n")
+    click.echo(message.text)
+    click.echo(f"Would record in {path}: {json.dumps(dict(event), ensure_ascii=False)}")
 
 
 @click.command()
