@@ -12,12 +12,13 @@ import gc
 import hashlib
 import marshal
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
@@ -107,7 +108,9 @@ def parse_source(raw: bytes, path: str, kind: str, schemas: SchemaStore) -> Sour
             source, body_line = split_front_matter(text, path)
         data = load(source, path)
     except ParseError as exc:
-        return SourceFile(path, kind, digest, None, [exc.as_finding()])
+        return SourceFile(
+            path, kind, digest, None, [_conflict_finding(raw, path) or exc.as_finding()]
+        )
     what = "an escalation record" if kind == "escalation" else "postmortem front matter"
     if not isinstance(data, dict):
         found = "an empty file" if data is None else f"a {type(data).__name__}"
@@ -123,6 +126,22 @@ def parse_source(raw: bytes, path: str, kind: str, schemas: SchemaStore) -> Sour
     if errors:
         errors = locate_findings(errors, source)
     return SourceFile(path, kind, digest, data, errors, body_line)
+
+
+def _conflict_finding(raw: bytes, path: str) -> Finding | None:
+    """A file git left with conflict markers, said as such rather than as broken YAML."""
+    from .edits import conflict_advice, conflict_line
+
+    text = raw.decode("utf-8", "replace")
+    line = conflict_line(text)
+    if line is None:
+        return None
+    found = re.search(r"^id:\s*(\S+)", text, re.MULTILINE)
+    escalation_id = found.group(1) if found else PurePosixPath(path).parent.name
+    return Finding(
+        file=path, line=line, column=1, rule="git-conflict",
+        message=conflict_advice(path, escalation_id, line).removeprefix(f"{path} has "),
+    )  # fmt: skip
 
 
 # --- the parse cache -----------------------------------------------------------------------
