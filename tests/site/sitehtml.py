@@ -148,3 +148,35 @@ def _strings(value: Any, out: list[str]) -> None:
 
 def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text)
+
+
+class _TableReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[str]]] = []
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables and self.tables[-1]:
+            self.cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.cell is not None:
+            self.tables[-1][-1].append(re.sub(r"\s+", " ", "".join(self.cell)).strip())
+            self.cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def tables(path: Path) -> list[list[list[str]]]:
+    """Every table of a page: rows of cell texts (header rows included)."""
+    reader = _TableReader()
+    reader.feed(path.read_text(encoding="utf-8"))
+    reader.close()
+    return reader.tables

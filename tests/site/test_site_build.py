@@ -6,6 +6,8 @@ import html
 import json
 import re
 import shutil
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from sitebuild import (
     build,
     scratch_copy,
 )
-from sitehtml import internal_targets, normalize, parse, readable_corpus, rows_with
+from sitehtml import internal_targets, normalize, parse, readable_corpus, rows_with, tables
 
 from escalate.duration import parse_duration
 from escalate.records import ACTIVE_STATUSES
@@ -326,6 +328,90 @@ def test_a_changed_policy_target_shows_after_a_rebuild(
     after = _targets(page(hostile_site, "policy/severity/index.html"))
     assert before[level][clock] == parse_duration(old)
     assert after[level][clock] == parse_duration(new)
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+
+def _cli_metrics() -> dict[tuple[str, str], str]:
+    """(metric label, group) -> "median / p90" from `escalate metrics`' own text report."""
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "escalate"),
+            "--repo",
+            str(ROOT),
+            "metrics",
+            "--now",
+            NOW,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found: dict[tuple[str, str], str] = {}
+    label = ""
+    for line in result.stdout.splitlines():
+        heading = re.match(r"(Time to \w+) \(", line)
+        if heading:
+            label = heading.group(1)
+            continue
+        cells = line.split()
+        if label and len(cells) == 7 and cells[0] != "GROUP":
+            found[(label, cells[0])] = f"{cells[3]} / {cells[4]}".replace("-", "—")
+        elif not line.strip():
+            label = ""
+    return found
+
+
+def test_metrics_durations_agree_with_the_cli(repo_site: Build) -> None:
+    """Per severity and per month, the site writes what `escalate metrics` writes."""
+    expected = _cli_metrics()
+    assert ("Time to acknowledge", "sev1") in expected and (
+        "Time to resolve",
+        "2026-11",
+    ) in expected
+    shown: dict[tuple[str, str], str] = {}
+    for table in tables(page(repo_site, "metrics/index.html")):
+        if not table or table[0][:2] not in (["Metric", "Group"], ["Metric", "Month"]):
+            continue
+        label = ""
+        for row in table[1:]:
+            label = row[0] or label
+            shown[(label, row[1])] = row[3]
+    assert shown == expected
+
+
+def test_metrics_page_has_accessible_svg_charts(repo_site: Build) -> None:
+    path = page(repo_site, "metrics/index.html")
+    html_text = path.read_text(encoding="utf-8")
+    text = parse(path).text
+    assert "left out: 1 drill." in text and "drills left out" not in text
+    assert "By month of opening" in text
+    svgs = re.findall(r'<svg\b[^>]*class="esc-chart-svg"[^>]*>.*?</svg>', html_text, re.S)
+    assert len(svgs) >= 5
+    titles = []
+    for svg in svgs:
+        opening = re.match(r"<svg\b[^>]*>", svg)
+        assert opening and 'role="img"' in opening.group(0), opening
+        labelled = re.search(r'aria-labelledby="([^"]+)"', opening.group(0))
+        assert labelled, opening.group(0)
+        title_id, desc_id = labelled.group(1).split()
+        title = re.search(rf'<title id="{title_id}">([^<]+)</title>', svg)
+        desc = re.search(rf'<desc id="{desc_id}">([^<]+)</desc>', svg)
+        assert title and desc and len(desc.group(1)) > 40, svg[:300]
+        assert not re.search(r"(?:href|src)=", svg), "a chart loads nothing"
+        titles.append(html.unescape(title.group(1)))
+    assert {
+        "Time to acknowledge by severity",
+        "Time to resolve by severity",
+        "SLA attainment per clock",
+        "Load per owner",
+        "Escalations per 1,000 tickets by month",
+    } <= set(titles)
+    # the charts carry the same numbers as the tables, and the page loads no chart library
+    assert "sev1: 3m · p90 3m" in html.unescape(html_text)
+    scripts = [e.attrs["src"] for e in parse(path).find("script") if "src" in e.attrs]
+    assert not any(src.startswith(("http:", "https:", "//")) for src in scripts)
 
 
 # --- hostile text ---------------------------------------------------------------------------------

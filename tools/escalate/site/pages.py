@@ -28,11 +28,11 @@ from ..duration import format_duration
 from ..errors import PolicyError
 from ..policy import CLOCKS, Policy
 from ..publishing import REDACTED, Profile, Scrubber, redact
-from ..records import ACTIVE_STATUSES, STATUSES, Escalation, parse_instant
+from ..records import ACTIVE_STATUSES, STATUSES, Escalation, format_age, parse_instant
 from ..repo import Repo, split_front_matter
 from ..rotation import Shift, next_shift, shift_at
 from ..scoring import Score, score
-from . import escape
+from . import charts, escape
 
 __all__ = ["ASSETS", "Site", "SitePage", "build_site"]
 
@@ -549,8 +549,116 @@ def _calendar_holidays(site: Site, calendar: Mapping[str, Any]) -> list[tuple[da
     return upcoming[:12]
 
 
+# What the metrics page calls the records `escalate metrics` leaves out: (one, several).
+_EXCLUDED = {
+    "drill": ("drill", "drills"),
+    "outside_period": ("record opened outside the period", "records opened outside the period"),
+    "invalid": ("invalid record", "invalid records"),
+    "not_yet_opened": ("record opened after this build", "records opened after this build"),
+}
+
+
+def _plural(count: int, forms: tuple[str, str]) -> str:
+    return f"{count} {forms[0] if count == 1 else forms[1]}"
+
+
+def _span(seconds: float | None) -> str:
+    """A measured duration as `escalate metrics` writes it (whole minutes, cut, not rounded)."""
+    return "—" if seconds is None else format_age(max(seconds, 0.0))
+
+
+def _percent(value: float | None) -> str:
+    """A share as `escalate metrics` writes it."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _duration_chart(result: Any, name: str, chart_id: str, what: str) -> Markup | None:
+    metric = result.durations.get(name)
+    if metric is None or not metric.by_severity:
+        return None
+    bars, words = [], []
+    for severity, group in metric.by_severity.items():
+        median, p90 = group.elapsed.median_seconds, group.elapsed.p90_seconds
+        text = f"{_span(median)} · p90 {_span(p90)}" if median is not None else "none yet"
+        bars.append(charts.Bar(severity, median, text, mark=p90))
+        words.append(f"{severity}: {text} ({_plural(group.count, ('case', 'cases'))})")
+    return charts.bar_chart(
+        chart_id,
+        f"{metric.label} by severity",
+        f"Median and 90th percentile of the real time from opening to {what}, per current "
+        f"severity. " + "; ".join(words) + ".",
+        bars,
+        legend=[("esc-chart-bar", "median"), ("esc-chart-mark", "90th percentile")],
+    )
+
+
+def _metrics_charts(result: Any) -> dict[str, Markup | None]:
+    sla_bars, sla_words = [], []
+    for clock in result.sla:
+        name = clock.clock.replace("_", " ")
+        stopped = clock.met + clock.missed
+        text = (
+            f"{_percent(clock.attainment)} ({clock.met} of {stopped})"
+            if clock.attainment is not None
+            else "no clock stopped yet"
+        )
+        value = clock.attainment * 100 if clock.attainment is not None else None
+        sla_bars.append(charts.Bar(name, value, text))
+        sla_words.append(f"{name}: {text}")
+    owner_bars, owner_words = [], []
+    for owner in result.owners:
+        active, outside = owner.active_seconds / 3600, owner.out_of_hours_seconds / 3600
+        text = f"{active:.1f} h, {outside:.1f} h out of hours"
+        owner_bars.append(charts.Bar(owner.handle, active, text, part=outside))
+        owner_words.append(f"{owner.handle}: {text}, {_plural(owner.cases, ('case', 'cases'))}")
+    month_bars, month_words = [], []
+    for month in result.volumes:
+        text = (
+            f"{month.per_1000:.3f} ({month.escalations} of {month.tickets:,})"
+            if month.per_1000 is not None
+            else f"no volume ({month.escalations})"
+        )
+        month_bars.append(charts.Bar(month.month, month.per_1000, text))
+        month_words.append(f"{month.month}: {text}")
+    return {
+        "acknowledge": _duration_chart(
+            result, "time_to_acknowledge", "chart-mtta", "the first acknowledgement"
+        ),
+        "resolve": _duration_chart(result, "time_to_resolve", "chart-mttr", "the first resolution"),
+        "sla": charts.bar_chart(
+            "chart-sla",
+            "SLA attainment per clock",
+            "Share of stopped clocks that met their target. " + "; ".join(sla_words) + ".",
+            sla_bars,
+            maximum=100.0,
+        )
+        if sla_bars
+        else None,
+        "owners": charts.bar_chart(
+            "chart-owners",
+            "Load per owner",
+            "Hours each person owned active cases, and of those the urgent hours outside their "
+            "working time. " + "; ".join(owner_words) + ".",
+            owner_bars,
+            legend=[("esc-chart-bar", "active hours"), ("esc-chart-part", "out of hours")],
+        )
+        if owner_bars
+        else None,
+        "volumes": charts.bar_chart(
+            "chart-per-1000",
+            "Escalations per 1,000 tickets by month",
+            "Escalations opened per 1,000 tickets created, per month. "
+            + "; ".join(month_words)
+            + ".",
+            month_bars,
+        )
+        if month_bars
+        else None,
+    }
+
+
 def _metrics(site: Site) -> dict[str, Any]:
-    """The metrics of `escalate metrics` (escalate.metrics), as of now, with a chart scale."""
+    """The metrics of `escalate metrics` (escalate.metrics), as of now, with their charts."""
     try:
         from .. import metrics
     except ImportError:
@@ -559,13 +667,22 @@ def _metrics(site: Site) -> dict[str, Any]:
             "note": "Metrics are not available in this build (escalate.metrics is missing).",
         }
     result = metrics.compute(site.repo, site.now)
-    peak = max((month.per_1000 or 0.0 for month in result.volumes), default=0.0) or 1.0
-    bars = [(month, (month.per_1000 or 0.0) / peak) for month in result.volumes]
+    excluded = [
+        _plural(count, _EXCLUDED.get(why, (why, why)))
+        for why, count in result.excluded.items()
+        if count
+    ]
     # A rate over a field the profile hides would publish that field in aggregate.
     compensation = "remedies" not in {
         path.split(".")[0].split("[")[0] for path in site.profile.hide
     }
-    return {"result": result, "note": "", "bars": bars, "show_compensation": compensation}
+    return {
+        "result": result,
+        "note": "",
+        "excluded": excluded,
+        "charts": _metrics_charts(result),
+        "show_compensation": compensation,
+    }
 
 
 def _worked_example(policy: Policy) -> tuple[dict[str, Any], Score]:
@@ -669,6 +786,8 @@ def _environment() -> jinja2.Environment:
         local=lambda at, site: _local(site, at),
         iso=_iso,
         duration=_duration,
+        span=_span,
+        percent=_percent,
         money=_money,
         number=_number,
         attr=escape.attribute,
