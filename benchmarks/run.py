@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent  # this repository: its handbook and site config go into the corpora
 sys.path.insert(0, str(HERE))
 
 from generate import generate  # noqa: E402 - benchmarks/ is not a package
@@ -51,12 +52,14 @@ BARS = [
     Bar("help_max_s", "help_s", 0.15, at_most=True),
     Bar("sla_warm_max_s", "sla_warm_s", 1.0, at_most=True),
     Bar("sla_cold_vs_validate_cold_max", "sla_cold_vs_validate_cold", 1.3, at_most=True),
+    Bar("site_vs_plain_max", "site_1000_vs_plain", 1.3, at_most=True),
 ]
 # ratio name -> (numerator figure, denominator figure)
 RATIOS = {
     "cold_vs_baseline": ("validate_cold_s", "baseline_s"),
     "check_jsonschema_vs_cold": ("check_jsonschema_s", "validate_cold_s"),
     "sla_cold_vs_validate_cold": ("sla_cold_s", "validate_cold_s"),
+    "site_1000_vs_plain": ("site_1000_s", "site_plain_s"),
 }
 
 # --- running things ----------------------------------------------------------------------
@@ -339,6 +342,120 @@ def measure_sla(bench: Bench) -> dict[str, Any]:
     return {**figures("sla_cold", cold), **figures("sla_warm", warm)}
 
 
+# --- the site build ------------------------------------------------------------------------------
+
+SITE_SIZES = (100, 1_000, 5_000)
+SITE_COMPARED = 1_000  # the size the plugin is compared with plain Markdown at
+SITE_PARTS = ("docs", "overrides", "mkdocs.yml")
+
+# Written into the plain corpus: the plugin's own pages as files, built without the plugin.
+PLAIN_PAGES = r"""
+import sys
+from pathlib import Path
+from escalate.publishing import profile_named
+from escalate.repo import Repo
+from escalate.site.pages import ASSETS, asset_text, build_site
+from escalate.mkdocs_plugin import parse_now
+
+root, docs = Path(sys.argv[1]), Path(sys.argv[2])
+repo = Repo.load(root)
+profile = profile_named(repo.policy.publishing, None)
+_, pages = build_site(repo, parse_now(sys.argv[3]), profile)
+for page in pages:
+    target = docs / page.src
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page.content, encoding="utf-8")
+for uri, name in ASSETS.items():
+    target = docs / uri
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(asset_text(name), encoding="utf-8")
+print(len(pages))
+"""
+
+
+def _site_corpus(bench: Bench, records: int) -> Path:
+    """A generated playbook of `records` records with this repository's handbook and config."""
+    root = bench.work / f"site-{records}"
+    if not root.exists():
+        generate(root, records, seed=7)
+        for part in SITE_PARTS:
+            source = ROOT / part
+            if source.is_dir():
+                shutil.copytree(source, root / part)
+            else:
+                shutil.copy2(source, root / part)
+    return root
+
+
+def _mkdocs(bench: Bench, root: Path, config: str = "mkdocs.yml") -> Timing:
+    out = bench.work / f"out-{root.name}"
+    shutil.rmtree(out, ignore_errors=True)
+    mkdocs = Path(sys.executable).with_name("mkdocs")
+    env = {**bench.env(bench.fresh_cache()), "ESCALATE_NOW": SLA_NOW, "NO_MKDOCS_2_WARNING": "1"}
+    command = [str(mkdocs), "build", "--strict", "-q", "-f", config, "-d", str(out)]
+    timing, result = timed(command, env=env, cwd=root)
+    if result.returncode != 0:
+        raise BrokenRun(
+            f"mkdocs build in {root} exited {result.returncode}: {result.stderr[-2000:]}"
+        )
+    return timing
+
+
+def _sizes(out: Path) -> dict[str, Any]:
+    files = [path for path in out.rglob("*") if path.is_file()]
+    records = sorted(path.stat().st_size for path in out.glob("escalations/*-*-*/index.html"))
+    index = out / "search" / "search_index.json"
+    return {
+        "site_bytes": sum(path.stat().st_size for path in files),
+        "search_index_bytes": index.stat().st_size if index.exists() else None,
+        "record_page_median_bytes": records[len(records) // 2] if records else None,
+        "record_page_max_bytes": records[-1] if records else None,
+    }
+
+
+def _plain_twin(bench: Bench, root: Path) -> Path:
+    """The same playbook with the plugin's pages written out as Markdown, and no plugin."""
+    twin = bench.work / f"plain-{root.name}"
+    shutil.rmtree(twin, ignore_errors=True)
+    shutil.copytree(root / "docs", twin / "docs")
+    shutil.copytree(root / "overrides", twin / "overrides")
+    script = bench.work / "plain_pages.py"
+    script.write_text(PLAIN_PAGES.lstrip(), encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(root), str(twin / "docs"), SLA_NOW],
+        capture_output=True, text=True, check=False, env=bench.env(bench.fresh_cache()),
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise BrokenRun(f"writing the plain pages failed: {done.stderr[-2000:]}")
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    # Without the plugin; its record pages stay out of the nav, as the plugin keeps them.
+    config = config.replace("  - escalate\n", "")
+    config = config.replace("extra_css:\n", "extra_css:\n  - assets/escalate/escalate.css\n", 1)
+    config += "\nextra_javascript:\n  - assets/escalate/escalate.js\n"
+    config += "\nnot_in_nav: |\n  /escalations/*-*-*/\n"
+    (twin / "mkdocs.yml").write_text(config, encoding="utf-8")
+    return twin
+
+
+def measure_site(bench: Bench) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for records in SITE_SIZES:
+        root = _site_corpus(bench, records)
+        log(f"site: building {records} records")
+        timing = _mkdocs(bench, root)
+        found[f"site_{records}_s"] = round(timing.wall, 2)
+        found[f"site_{records}_cpu_s"] = round(timing.cpu, 2)
+        for key, value in _sizes(bench.work / f"out-{root.name}").items():
+            found[f"site_{records}_{key}"] = value
+        if records == SITE_COMPARED:
+            twin = _plain_twin(bench, root)
+            log(f"site: building the plain twin of {records} records")
+            plain = _mkdocs(bench, twin)
+            found["site_plain_s"] = round(plain.wall, 2)
+            found["site_plain_cpu_s"] = round(plain.cpu, 2)
+    return found
+
+
 # --- start-up ------------------------------------------------------------------------------------
 
 
@@ -361,6 +478,7 @@ SECTIONS: dict[str, Callable[[Bench], dict[str, Any]]] = {
     "check_jsonschema": measure_check_jsonschema,
     "help": measure_help,
     "sla": measure_sla,
+    "site": measure_site,
 }
 
 
