@@ -12,6 +12,7 @@ from escalate.site.escape import (
     attribute,
     escape_text,
     finalize,
+    render_inline_markdown,
     render_markdown,
     safe_url,
     sanitize_html,
@@ -131,3 +132,51 @@ def test_markdown_free_text_renders_without_raw_html() -> None:
     assert "<script" not in rendered and "&lt;script&gt;" in rendered
     assert "<table>" in rendered and "&#123;&#123; 7*7 &#125;&#125;" in rendered
     assert "`" not in rendered and "javascript" not in rendered.replace("(javascript:", "")
+
+
+# --- inline Markdown in short free text ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("**bold** and _em_", "<strong>bold</strong> and <em>em</em>"),
+        ("run `make site`", "run <code>make site</code>"),
+        (
+            "[docs](https://example.com/a)",
+            '<a href="https://example.com/a" rel="nofollow noopener noreferrer">docs</a>',
+        ),
+        (
+            "[mail](mailto:ops@example.com)",
+            '<a href="mailto:ops@example.com" rel="nofollow noopener noreferrer">mail</a>',
+        ),
+        ("[x](javascript:alert(1))", '<a rel="nofollow noopener noreferrer">x</a>'),
+        ("![chart](https://example.com/x.png)", "chart"),  # no images in a line of text
+        ("plain words, no syntax", "plain words, no syntax"),
+    ],
+)
+def test_inline_markdown_renders_emphasis_code_and_safe_links(text: str, expected: str) -> None:
+    assert render_inline_markdown(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script> **x**",
+        "<b onmouseover=alert(1)>hover</b> *x*",
+        "<img src=x onerror=alert(1)> `x`",
+        "# heading?\n\n- a list?\n\n    indented code?\n\n> quote? _x_",
+        "```\n<script>alert(1)</script>\n```",
+        "{{ 7*7 }} {: onclick=alert(1) } ~~~ _x_",
+    ],
+)
+def test_inline_markdown_keeps_raw_html_and_blocks_as_text(text: str) -> None:
+    rendered = str(render_inline_markdown(text))
+    tags = set(re.findall(r"</?([a-z0-9]+)", rendered))
+    assert tags <= {"em", "strong", "code", "a"}, rendered
+    assert "\n" not in rendered  # a blank line would end the page's HTML block
+    assert not re.search(r"[`~{}=]", rendered)  # nothing Markdown or attr_list reads again
+    visible = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    for part in ("<script>", "onmouseover", "<img", "# heading?", "{{ 7*7 }}", "onclick"):
+        if part in text:
+            assert part in visible, (part, rendered)

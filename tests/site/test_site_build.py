@@ -434,6 +434,27 @@ def test_hostile_text_shows_as_text(hostile_site: Build) -> None:
     assert normalize(TITLE) in board.text
 
 
+def test_free_text_renders_inline_markdown_but_titles_stay_plain(hostile_site: Build) -> None:
+    path = page(hostile_site, f"escalations/{HOSTILE_ID}/index.html")
+    raw = path.read_text(encoding="utf-8")
+    built = parse(path)
+    # the impact summary: **bold** is bold, raw HTML and the javascript: image are text
+    lead = re.search(r'<p class="esc-lead">(.*?)</p>', raw, re.S)
+    assert lead and lead.group(1).startswith("<strong>bold</strong>"), lead
+    assert "<b onmouseover=alert(1)>hover</b>" in built.text
+    # a timeline text: its javascript: link keeps its text and loses its href; "# heading?"
+    # stays a line of text, not a heading of the page
+    assert "# heading?" in built.text
+    assert not [
+        e
+        for e in built.elements
+        if e.tag in ("h1", "h2", "h3") and "heading" in e.attrs.get("id", "")
+    ]
+    # the title (and so the page heading) is plain text: its *em* is not emphasis
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", raw, re.S)
+    assert heading and "<em>" not in heading.group(1) and "*em*" in html.unescape(heading.group(1))
+
+
 def test_hostile_policy_text_shows_as_text(hostile_site: Build) -> None:
     severity = parse(page(hostile_site, "policy/severity/index.html"))
     assert f"sev1 · {HOSTILE_SEVERITY_NAME}" in severity.text

@@ -12,14 +12,18 @@ safe in both languages at once:
 * `render_markdown` is for free text that may use Markdown (a postmortem body): it renders
   with raw HTML switched off, then `sanitize_html` re-serialises the result through an
   allow-list of tags and attributes and keeps links only to https:, mailto: and #anchors.
+* `render_inline_markdown` is the same for short free text (a summary, a timeline text, a
+  step, an action title): emphasis, code and links only, never headings or blocks.
 * `finalize` is the Jinja2 hook: every `{{ value }}` in a site template goes through
   `escape_text` unless it is already `Markup` made here.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
+from collections.abc import Mapping
 from html import escape as html_escape
 from html.parser import HTMLParser
 from typing import Any
@@ -29,6 +33,7 @@ from markupsafe import Markup
 __all__ = [
     "escape_text",
     "finalize",
+    "render_inline_markdown",
     "render_markdown",
     "safe_url",
     "sanitize_html",
@@ -112,8 +117,9 @@ _HEADING_SHIFT = {"h1": "h2", "h2": "h3", "h3": "h4", "h4": "h5", "h5": "h6", "h
 
 
 class _Sanitizer(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, allowed: Mapping[str, frozenset[str]] = _ALLOWED) -> None:
         super().__init__(convert_charrefs=True)
+        self.allowed = allowed
         self.out: list[str] = []
         self.open: list[str] = []
         self.dropping = 0
@@ -125,11 +131,15 @@ class _Sanitizer(HTMLParser):
         if self.dropping:
             return
         tag = _HEADING_SHIFT.get(tag, tag)
-        if tag not in _ALLOWED:
+        if tag not in self.allowed:
+            if tag == "img":  # an image where none may be: its description stays
+                alt = dict(attrs).get("alt")
+                if alt:
+                    self.handle_data(alt)
             return
         kept = []
         for name, value in attrs:
-            if name not in _ALLOWED[tag] or value is None:
+            if name not in self.allowed[tag] or value is None:
                 continue
             if name in ("href", "src"):
                 value = safe_url(value)
@@ -172,7 +182,11 @@ class _Sanitizer(HTMLParser):
         if self.dropping:
             return
         text = _CONTROL.sub("", data)
-        self.out.append(html_escape(text, quote=False).translate(_MARKDOWN_ONLY))
+        # A line break as a character reference: a blank line inside a generated HTML block
+        # would end the block, and Markdown would read what follows.
+        self.out.append(
+            html_escape(text, quote=False).translate(_MARKDOWN_ONLY).replace("\n", "&#10;")
+        )
 
     def close(self) -> None:
         super().close()
@@ -180,9 +194,9 @@ class _Sanitizer(HTMLParser):
             self.out.append(f"</{self.open.pop()}>")
 
 
-def sanitize_html(html: str) -> Markup:
+def sanitize_html(html: str, allowed: Mapping[str, frozenset[str]] = _ALLOWED) -> Markup:
     """Re-serialise HTML through an allow-list: unknown tags vanish, their text stays."""
-    sanitizer = _Sanitizer()
+    sanitizer = _Sanitizer(allowed)
     sanitizer.feed(html)
     sanitizer.close()
     return Markup("".join(sanitizer.out))
@@ -197,3 +211,42 @@ def render_markdown(text: str) -> Markup:
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     return sanitize_html(md.convert(_CONTROL.sub("", text)))
+
+
+# Inline Markdown for one-line and short free text (an impact summary, a timeline text, a
+# step, an action title): emphasis, code, links and line breaks; no headings, lists or code
+# blocks, which would break the page around the text.
+_INLINE_ALLOWED = {
+    tag: _ALLOWED[tag] for tag in ("em", "strong", "b", "i", "code", "del", "sup", "sub", "br", "a")
+}
+# Without one of these a text has no inline Markdown: it is escaped, not parsed (fast path).
+_INLINE_SYNTAX = re.compile(r"[*_`\[\]<\\~]|https?:|mailto:|  \n")
+
+
+@functools.cache
+def _inline_markdown() -> Any:
+    """One Markdown converter for inline text, reused (building one costs more than a page)."""
+    markdown: Any = importlib.import_module("markdown")
+    blockprocessors: Any = importlib.import_module("markdown.blockprocessors")
+    util: Any = importlib.import_module("markdown.util")
+    md = markdown.Markdown(extensions=[], output_format="html")
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    # Paragraphs only: "# x", "- x", "    x" and "> x" stay the text they are.
+    paragraphs = util.Registry()
+    paragraphs.register(blockprocessors.ParagraphProcessor(md.parser), "paragraph", 10)
+    md.parser.blockprocessors = paragraphs
+    return md
+
+
+def render_inline_markdown(text: object) -> Markup:
+    """Free text with inline Markdown as safe HTML: raw HTML shows as text, links are checked."""
+    if text is None:
+        return Markup("")
+    source = _CONTROL.sub("", str(text))
+    if not _INLINE_SYNTAX.search(source):
+        return Markup(escape_text(source))
+    md = _inline_markdown()
+    md.reset()
+    html = md.convert(source).replace("</p>\n<p>", "\n\n")
+    return sanitize_html(html, _INLINE_ALLOWED)

@@ -793,6 +793,7 @@ def _environment() -> jinja2.Environment:
         attr=escape.attribute,
         safe_url=escape.safe_url,
         markdown=escape.render_markdown,
+        inline=escape.render_inline_markdown,
         slug=_slug,
         instant=_instant,
         # Jinja's own join escapes items with markupsafe only (no Markdown entities, line
