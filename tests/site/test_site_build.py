@@ -114,6 +114,58 @@ def test_reference_page_links_reach_the_generated_pages(repo_site: Build) -> Non
     assert all(target.is_file() for target in targets.values()), targets
 
 
+_GENERATED_DIRS = ("policy", "status", "escalations", "learnings", "metrics")
+
+
+def test_handbook_links_generated_pages_by_source_file() -> None:
+    """Links to generated pages name their source (policy/severity.md), so --strict checks
+    them; a site URL ("../policy/severity/") would be left as it is, checked by nothing."""
+    url_links = []
+    for path in sorted((ROOT / "docs").rglob("*.md")):
+        for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
+            parts = [
+                part for part in target.split("#")[0].split("/") if part not in ("", "..", ".")
+            ]
+            if parts and parts[0] in _GENERATED_DIRS and not target.split("#")[0].endswith(".md"):
+                url_links.append(f"{path.relative_to(ROOT)}: {target}")
+    assert not url_links, url_links
+    reference = (ROOT / "docs" / "reference.md").read_text(encoding="utf-8")
+    assert "](policy/severity.md)" in reference and "](status/index.md)" in reference
+
+
+def test_a_broken_link_to_a_generated_page_fails_the_strict_build(tmp_path: Path) -> None:
+    repo = scratch_copy(tmp_path / "repo")
+    reference = repo / "docs" / "reference.md"
+    text = reference.read_text(encoding="utf-8")
+    assert "](policy/severity.md)" in text
+    reference.write_text(text.replace("](policy/severity.md)", "](policy/severities.md)", 1))
+    result = build(repo, tmp_path / "site", tmp_path / "cache")
+    assert result.returncode != 0
+    assert "reference.md" in result.stderr and "policy/severities.md" in result.stderr
+
+
+def test_the_logging_guide_commands_are_complete() -> None:
+    """Every `escalate …` command in the guide parses: no required option is missing."""
+    import shlex
+
+    import click
+
+    from escalate.cli import cli
+
+    guide = (ROOT / "docs" / "playbook" / "logging.md").read_text(encoding="utf-8")
+    commands = re.findall(r"`(escalate (?:ack|assign|raise|reclassify|pause|resume|update|"
+                          r"note|mitigate|resolve|reopen|close) [^`]+)`", guide)  # fmt: skip
+    assert len(commands) >= 12, commands
+    for command in commands:
+        name, *args = shlex.split(command.replace("…", "x"))[1:]
+        sub = cli.get_command(click.Context(cli), name)
+        assert sub is not None, command
+        try:
+            sub.make_context(name, args)
+        except click.UsageError as exc:
+            pytest.fail(f"{command}: {exc.format_message()}")
+
+
 # --- the status board ---------------------------------------------------------------------------
 
 
