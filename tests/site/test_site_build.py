@@ -244,6 +244,33 @@ def test_escalation_page_shows_facts_score_clocks_timeline_and_postmortem(
     assert "../ESC-2026-0011/" in related  # repeated by ESC-2026-0011
 
 
+def _rows(path: Path, first_header: str) -> list[list[str]]:
+    found = [t for t in tables(path) if t and t[0] and t[0][0] == first_header]
+    assert found, first_header
+    return [row for table in found for row in table[1:]]
+
+
+def test_clock_and_action_states_read_as_what_happened(repo_site: Build) -> None:
+    clocks = {
+        row[0]: row
+        for row in _rows(page(repo_site, "escalations/ESC-2026-0031/index.html"), "Clock")
+    }
+    assert clocks["acknowledge"][5] == "met with 40m to spare"  # stopped: not "40m left"
+    actions = [row for name, row in clocks.items() if name.startswith("action:")]
+    assert actions
+    for row in actions:
+        assert row[2] == "due date" and row[4] == "—", row  # no target, so nothing "used"
+    # A postmortem-only action of the drill has no SLA clock; its state uses the same words.
+    learnings = page(repo_site, "learnings/index.html")
+    states = {
+        row[1].split(":")[0]: row[4]
+        for row in _rows(learnings, "Escalation")
+        if row[0] == "ESC-2026-0014"
+    }
+    assert states == {"A4": "running"}
+    assert not [row for row in _rows(learnings, "Escalation") if row[4] == "open"]
+
+
 def test_escalation_pages_are_tagged(repo_site: Build) -> None:
     tags = json.loads((repo_site.site / "tags.json").read_text())
     text = json.dumps(tags)

@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -471,6 +471,38 @@ def _month(site: Site, record: RecordView) -> str:
     return record.escalation.opened_at.astimezone(site.zone).strftime("%Y-%m")
 
 
+@dataclass(frozen=True)
+class ActionState:
+    """Where a follow-up action stands, in the words of its clock (running, overdue, met…)."""
+
+    state: str  # running | at_risk | overdue | done; missed/met become done (+ late)
+    late: bool  # done after its due date
+    clock: Any  # the escalate.sla clock when the record has one for it
+
+
+def _action_state(site: Site, record: RecordView, action: Mapping[str, Any]) -> ActionState:
+    clock = record.clock(f"action:{action.get('id')}")
+    done = bool(action.get("done_at"))
+    if clock is not None:
+        state = clock.state
+    else:
+        # An action only the postmortem lists (or a record without clocks) has no SLA clock:
+        # measured the same way, due at the end of its due date in the default time zone.
+        due = date.fromisoformat(str(action["due"]))
+        due_end = datetime.combine(due, datetime.min.time(), site.zone) + timedelta(days=1)
+        end = _instant(action.get("done_at")) if done else site.now
+        state = (
+            "missed"
+            if done and end and end > due_end
+            else "met"
+            if done
+            else ("overdue" if site.now > due_end else "running")
+        )
+    return ActionState(
+        "done" if done and state in ("met", "missed") else state, done and state == "missed", clock
+    )
+
+
 def _actions(site: Site) -> list[dict[str, Any]]:
     """Every follow-up action of every escalation and postmortem, once, with its state."""
     found = []
@@ -485,27 +517,44 @@ def _actions(site: Site) -> list[dict[str, Any]]:
                 if key in seen:
                     continue
                 seen.add(key)
-                clock = record.clock(f"action:{key}")
-                if clock is not None:
-                    state = clock.state
-                elif action.get("done_at"):
-                    state = "done"
-                else:
-                    due = date.fromisoformat(str(action["due"]))
-                    state = "overdue" if due < site.now.astimezone(site.zone).date() else "open"
-                done = bool(action.get("done_at"))
+                state = _action_state(site, record, action)
                 found.append(
                     {
                         "record": record,
                         "action": action,
-                        "state": "done" if done and state in ("met", "missed") else state,
-                        "late": done and state == "missed",
-                        "open": not done,
-                        "clock": clock,
+                        "state": state.state,
+                        "late": state.late,
+                        "open": not action.get("done_at"),
+                        "clock": state.clock,
                     }
                 )
     found.sort(key=lambda item: (str(item["action"]["due"]), item["record"].id))
     return found
+
+
+def _clock_target(clock: Any) -> str:
+    if clock.target_seconds is None:
+        return "due date" if clock.clock.startswith("action:") else "—"
+    return _duration(clock.target_seconds)
+
+
+def _clock_used(clock: Any) -> str:
+    # An action's clock measures nothing until its due date passes: no target, no "used".
+    return "—" if clock.target_seconds is None else _duration(clock.elapsed_seconds)
+
+
+def _clock_left(clock: Any) -> str:
+    """What is left of a clock, or how it ended: "40m left", "met with 40m to spare"."""
+    remaining = clock.remaining_seconds
+    if clock.state == "met":
+        return f"met with {_duration(remaining)} to spare" if remaining else "met"
+    if clock.state == "missed":
+        return (
+            f"missed by {_duration(clock.overdue_seconds)}" if clock.overdue_seconds else "missed"
+        )
+    if clock.overdue_seconds:
+        return f"{_duration(clock.overdue_seconds)} over"
+    return "" if remaining is None else f"{_duration(remaining)} left"
 
 
 def _oncall(site: Site) -> list[dict[str, Any]]:
@@ -808,6 +857,9 @@ def _environment() -> jinja2.Environment:
         state_badge=_state_badge,
         status_badge=_status_badge,
         person=_person,
+        clock_target=_clock_target,
+        clock_used=_clock_used,
+        clock_left=_clock_left,
     )
     return env
 
@@ -836,6 +888,7 @@ class _Renderer:
             src=src,
             url=url,
             record_link=record_link,
+            action_state=lambda record, action: _action_state(site, record, action),
             status_names=STATUS_NAMES,
             **context,
         )
