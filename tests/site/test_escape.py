@@ -14,6 +14,7 @@ from escalate.site.escape import (
     finalize,
     render_inline_markdown,
     render_markdown,
+    render_markdown_sections,
     safe_url,
     sanitize_html,
 )
@@ -180,3 +181,17 @@ def test_inline_markdown_keeps_raw_html_and_blocks_as_text(text: str) -> None:
     for part in ("<script>", "onmouseover", "<img", "# heading?", "{{ 7*7 }}", "onclick"):
         if part in text:
             assert part in visible, (part, rendered)
+
+
+def test_a_document_is_cut_at_its_top_level_headings_only() -> None:
+    intro, sections = render_markdown_sections(
+        "before\n\n> ## quoted\n\n## Real <script>x</script>\n\ntext\n\n```\n# fenced\n```\n\n### Deeper"
+    )
+    assert "before" in intro and "<blockquote>" in intro and "quoted" in intro
+    assert [(level, title) for level, title, _ in sections] == [
+        (2, "Real <script>x</script>"),  # the title as text, for the page to escape
+        (3, "Deeper"),
+    ]
+    body = str(sections[0][1] and sections[0][2])
+    assert "<pre><code># fenced" in body and "<script>" not in body
+    assert "\n" not in body  # no blank line can end the page's HTML block

@@ -271,6 +271,33 @@ def test_clock_and_action_states_read_as_what_happened(repo_site: Build) -> None
     assert not [row for row in _rows(learnings, "Escalation") if row[4] == "open"]
 
 
+def test_postmortem_sections_are_in_the_table_of_contents_and_lessons_appear_once(
+    repo_site: Build,
+) -> None:
+    path = page(repo_site, "escalations/ESC-2026-0001/index.html")
+    raw = path.read_text(encoding="utf-8")
+    headings = re.findall(r'<h([23]) id="([^"]+)"', raw)
+    after = headings[headings.index(("2", "postmortem")) + 1 :]
+    assert [h for h in after if h[1].startswith("pm-")] == [
+        ("3", f"pm-{name}")
+        for name in ("summary", "impact", "timeline", "root-cause", "what-went-well",
+                     "what-went-wrong", "actions", "lessons")
+    ]  # fmt: skip
+    toc = {
+        e.attrs["href"] for e in parse(path).find("a") if "md-nav__link" in e.attrs.get("class", "")
+    }
+    assert {"#postmortem", "#pm-summary", "#pm-lessons"} <= toc
+    text = parse(path).text
+    assert (
+        "Lessons Lessons" not in text and text.count("Lessons") == 2
+    )  # the heading and its TOC entry
+    # the front matter's lessons join the body's own, once each
+    assert text.count("A vendor's green status page is not evidence") == 1
+    assert text.count("Measure the step the customer cares about") == 1
+    repeat = parse(page(repo_site, "escalations/ESC-2026-0025/index.html")).text
+    assert repeat.count("Redundancy only helps if the redundant paths") == 1
+
+
 def test_escalation_pages_are_tagged(repo_site: Build) -> None:
     tags = json.loads((repo_site.site / "tags.json").read_text())
     text = json.dumps(tags)

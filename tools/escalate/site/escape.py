@@ -25,6 +25,7 @@ import importlib
 import re
 from collections.abc import Mapping
 from html import escape as html_escape
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -35,6 +36,7 @@ __all__ = [
     "finalize",
     "render_inline_markdown",
     "render_markdown",
+    "render_markdown_sections",
     "safe_url",
     "sanitize_html",
 ]
@@ -211,6 +213,54 @@ def render_markdown(text: str) -> Markup:
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     return sanitize_html(md.convert(_CONTROL.sub("", text)))
+
+
+class _Sections(_Sanitizer):
+    """A sanitiser that also notes where each top-level heading starts and ends in `out`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.marks: list[tuple[int, int, int]] = []  # (start, end, level as written)
+        self._heading: tuple[int, int] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        top = not self.open and not self.dropping
+        if top and re.fullmatch(r"h[1-6]", tag):
+            self._heading = (len(self.out), int(tag[1]))
+        super().handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        super().handle_endtag(tag)
+        if self._heading is not None and not self.open:
+            start, level = self._heading
+            self.marks.append((start, len(self.out), level))
+            self._heading = None
+
+
+def render_markdown_sections(text: str) -> tuple[Markup, list[tuple[int, str, Markup]]]:
+    """A Markdown document as safe HTML cut at its top-level headings.
+
+    Returns the part before the first heading, then (level as written, heading as plain
+    text, the HTML up to the next heading) for each heading, so a page can write the
+    headings as its own (in its table of contents) and the sections between them as HTML.
+    """
+    markdown: Any = importlib.import_module("markdown")
+    md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    sections = _Sections()
+    sections.feed(md.convert(_CONTROL.sub("", text)))
+    sections.close()
+    out = sections.out
+    starts = [start for start, _, _ in sections.marks] + [len(out)]
+    intro = Markup("".join(out[: starts[0]]))
+    found = []
+    for index, (start, end, level) in enumerate(sections.marks):
+        heading = re.sub(r"<[^>]+>", "", "".join(out[start:end]))
+        found.append(
+            (level, html_unescape(heading).strip(), Markup("".join(out[end : starts[index + 1]])))
+        )
+    return intro, found
 
 
 # Inline Markdown for one-line and short free text (an impact summary, a timeline text, a

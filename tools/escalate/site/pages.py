@@ -9,6 +9,7 @@ value a template prints goes through `escape.finalize`; see escape.py for why th
 from __future__ import annotations
 
 import functools
+import html
 import json
 import posixpath
 import re
@@ -93,8 +94,70 @@ class PostmortemView:
         return str(self.data.get("status", ""))
 
     @cached_property
-    def body_html(self) -> Markup:
-        return escape.render_markdown(self.body)
+    def document(self) -> PostmortemDocument:
+        """The body cut at its headings, which go under the page's "Postmortem" heading."""
+        intro, found = escape.render_markdown_sections(self.body)
+        title = None
+        # A document's own title (one level-1 heading, first) is shown, not made a section.
+        levels = [level for level, _, _ in found]
+        if levels[:1] == [1] and levels.count(1) == 1 and _blank(intro):
+            title, intro, found = found[0][1], found[0][2], found[1:]
+        base = min((level for level, _, _ in found), default=1)
+        sections, seen = [], set()
+        for level, text, fragment in found:
+            anchor = f"pm-{_slug(text) or 'section'}"
+            while anchor in seen:
+                anchor += "-1"
+            seen.add(anchor)
+            # The shallowest heading of the document sits one below "## Postmortem".
+            sections.append(PostmortemSection(min(3 + level - base, 6), text, anchor, fragment))
+        return PostmortemDocument(title, None if _blank(intro) else intro, sections)
+
+    @property
+    def lessons_section(self) -> PostmortemSection | None:
+        """The body's own "Lessons" section, where the front matter's lessons are shown too."""
+        for section in self.document.sections:
+            if section.title.casefold().startswith("lesson"):
+                return section
+        return None
+
+    @property
+    def extra_lessons(self) -> list[Any]:
+        """The front matter's lessons the body's Lessons section does not already say."""
+        section = self.lessons_section
+        lessons = list(self.data.get("lessons") or [])
+        if section is None:
+            return lessons
+        said = _words(re.sub(r"<[^>]+>", " ", html.unescape(str(section.html))))
+        return [lesson for lesson in lessons if _words(str(lesson)) not in said]
+
+
+@dataclass(frozen=True)
+class PostmortemSection:
+    level: int  # heading level on the page: 3 for the document's top level
+    title: str
+    anchor: str
+    html: Markup
+
+    @property
+    def marker(self) -> Markup:
+        """The Markdown heading marker for its level: "###"."""
+        return Markup("#" * self.level)
+
+
+@dataclass(frozen=True)
+class PostmortemDocument:
+    title: str | None
+    intro: Markup | None  # what comes before the first section
+    sections: list[PostmortemSection]
+
+
+def _blank(fragment: Markup) -> bool:
+    return not str(fragment).replace("&#10;", "").strip()
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 @dataclass
