@@ -298,6 +298,19 @@ def test_postmortem_sections_are_in_the_table_of_contents_and_lessons_appear_onc
     assert repeat.count("Redundancy only helps if the redundant paths") == 1
 
 
+def test_repeat_chains_are_labelled_by_their_first_case(repo_site: Build, repo: Repo) -> None:
+    path = page(repo_site, "learnings/index.html")
+    raw = path.read_text(encoding="utf-8")
+    first = repo.escalation("ESC-2026-0001")
+    label = re.search(r'<h3 id="repeat-esc-2026-0001">(.*?)<a', raw, re.S)
+    assert label and html.unescape(label.group(1)).strip() == first.title
+    toc = {
+        e.attrs["href"] for e in parse(path).find("a") if "md-nav__link" in e.attrs.get("class", "")
+    }
+    assert "#repeat-esc-2026-0001" in toc
+    assert "3 escalations since ESC-2026-0001" in parse(path).text
+
+
 def test_escalation_pages_are_tagged(repo_site: Build) -> None:
     tags = json.loads((repo_site.site / "tags.json").read_text())
     text = json.dumps(tags)
