@@ -7,6 +7,7 @@ and tests/browser keeps its own open for the whole session.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 from hostile_record import ID as HOSTILE_ID
-from sitebuild import Build
+from sitebuild import NOW, Build
 
 pytestmark = [pytest.mark.site, pytest.mark.browser]
 
@@ -28,7 +29,7 @@ EXPECTED_JS = """
 () => {
   const span = (s) => { const m = Math.floor(Math.abs(s) / 60), d = Math.floor(m / 1440),
     h = Math.floor((m % 1440) / 60), r = m % 60;
-    return d ? d + "d" + (h ? h + "h" : "") : h ? h + "h" + (r < 10 ? "0" : "") + r + "m" : r + "m"; };
+    return d ? d + "d" + h + "h" : h ? h + "h" + (r < 10 ? "0" : "") + r + "m" : r + "m"; };
   const now = Date.now();
   return {
     ages: [...document.querySelectorAll("[data-since]")].map(e =>
@@ -193,6 +194,16 @@ with sync_playwright() as playwright:
             "title_text": page.locator("article h1").first.inner_text(),
         }
         page.close()
+    if "frozen" in plan:
+        # The browser's clock stopped at the build's instant: the script must write exactly
+        # what the build wrote.
+        page = context.new_page()
+        page.clock.set_fixed_time(plan["frozen"]["now"])
+        page.goto(f"{url}/{plan['frozen']['path']}")
+        page.wait_for_load_state("load")
+        report["frozen"] = page.evaluate(
+            "[...document.querySelectorAll('[data-since], [data-deadline]')].map(e => e.textContent)")
+        page.close()
     report["outside_requests"] = requests
     report["origin"] = url
     context.close()
@@ -238,3 +249,13 @@ def test_the_hostile_record_page_runs_none_of_its_scripts(hostile_site: Build) -
     assert "<script>alert(1)</script>" in hostile["title_text"]  # shown, as text
     # The one outside reference the record may make: an https image in its postmortem.
     assert set(report["outside_requests"]) <= {"https://example.com/x.png"}
+
+
+def test_the_script_writes_ages_and_countdowns_as_the_build_does(repo_site: Build) -> None:
+    """At the build's own instant the live script changes nothing: one format (14d15h, 5h07m)."""
+    path = "status/"
+    built = (repo_site.site / path / "index.html").read_text(encoding="utf-8")
+    server = re.findall(r'data-(?:since|deadline)="[^"]*"[^>]*>([^<]*)<', built)
+    assert len(server) > 5 and any(re.fullmatch(r"\d+d\d+h", text) for text in server)
+    report = _interact(repo_site.site, {"frozen": {"now": NOW, "path": path}})
+    assert report["frozen"] == server

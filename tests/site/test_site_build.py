@@ -200,6 +200,21 @@ def test_status_board_lists_the_active_escalations_by_urgency(repo_site: Build, 
     assert rows_with(page(repo_site, "status/index.html"), "data-id") == expected_ids
 
 
+def test_status_board_shows_the_next_upcoming_deadline_and_overdue_apart(repo_site: Build) -> None:
+    rows = _rows(page(repo_site, "status/index.html"), "#")
+    assert rows
+    overdue = [row for row in rows if ": overdue" in row[8]]
+    assert overdue, "the fixed instant should have overdue cases"
+    for row in rows:
+        deadline = row[9]
+        assert not re.match(r"\S+ ago", deadline), row  # a passed deadline is not "next"
+        if ": overdue" in row[8]:
+            assert "overdue for " in deadline, row
+        else:
+            assert "overdue for" not in deadline, row
+    assert any(row[9].startswith("in ") and "overdue for" in row[9] for row in overdue)
+
+
 def test_status_board_has_an_as_of_stamp_and_live_times(repo_site: Build) -> None:
     status = parse(page(repo_site, "status/index.html"))
     assert "As of 2026-11-22 13:00 CET" in status.text

@@ -205,13 +205,31 @@ class RecordView:
         return any(clock.state == "overdue" for clock in self.case_clocks)
 
     @property
-    def next_deadline(self) -> datetime | None:
-        deadlines = [
+    def deadlines(self) -> list[datetime]:
+        """Deadlines of the case's clocks still counting (not paused), passed or not."""
+        return [
             clock.deadline
             for clock in self.case_clocks
             if clock.live and clock.state != "paused" and clock.deadline is not None
         ]
-        return min(deadlines, default=None)
+
+    @property
+    def earliest_deadline(self) -> datetime | None:
+        """The board's tie-breaker: the deadline that came or comes first."""
+        return min(self.deadlines, default=None)
+
+    def next_deadline(self, now: datetime) -> datetime | None:
+        """The next deadline still ahead of now (a passed one is overdue, not next)."""
+        return min((at for at in self.deadlines if at > now), default=None)
+
+    def overdue_since(self, now: datetime) -> datetime | None:
+        """When the first deadline of an overdue clock passed."""
+        passed = [
+            clock.deadline
+            for clock in self.case_clocks
+            if clock.state == "overdue" and clock.deadline is not None and clock.deadline <= now
+        ]
+        return min(passed, default=None)
 
     def clock(self, name: str) -> Any:
         for clock in self.clocks or []:
@@ -255,7 +273,7 @@ class Site:
                 record.escalation.drill,
                 not record.overdue,
                 -record.score.total,
-                record.next_deadline or far,
+                record.earliest_deadline or far,
                 record.id,
             ),
         )
@@ -836,10 +854,15 @@ def _time_tag(at: datetime | None, site: Site) -> Markup:
     return Markup(f'<time datetime="{_a(_iso(at))}">{_e(_local(site, at))}</time>')
 
 
+def _live_span(seconds: float) -> str:
+    """An age or countdown as escalate.js writes it when it updates the page (format_age)."""
+    return format_age(abs(seconds))
+
+
 def _age(since: datetime | None, site: Site) -> Markup:
     if since is None:
         return Markup("")
-    text = _duration((site.now - since).total_seconds())
+    text = _live_span((site.now - since).total_seconds())
     return Markup(
         f'<span class="esc-age" data-since="{_a(_iso(since))}" '
         f'title="since {_a(_local(site, since))}">{_e(text)}</span>'
@@ -850,7 +873,7 @@ def _countdown(deadline: datetime | None, site: Site) -> Markup:
     if deadline is None:
         return Markup("")
     seconds = (deadline - site.now).total_seconds()
-    text = f"in {_duration(seconds)}" if seconds > 0 else f"{_duration(-seconds)} ago"
+    text = f"in {_live_span(seconds)}" if seconds >= 0 else f"{_live_span(seconds)} ago"
     return Markup(
         f'<span class="esc-countdown" data-deadline="{_a(_iso(deadline))}" '
         f'title="{_a(_local(site, deadline))}">{_e(text)}</span>'

@@ -7,7 +7,8 @@
     var days = Math.floor(minutes / 1440);
     var hours = Math.floor((minutes % 1440) / 60);
     var mins = minutes % 60;
-    if (days) return days + "d" + (hours ? hours + "h" : "");
+    // The same as the build writes (escalate.records.format_age): 3d0h, 5h07m, 45m.
+    if (days) return days + "d" + hours + "h";
     if (hours) return hours + "h" + (mins < 10 ? "0" : "") + mins + "m";
     return mins + "m";
   }
