@@ -918,3 +918,22 @@ def test_a_bad_now_or_profile_fails_clearly(tmp_path: Path) -> None:
 
 def test_build_time_is_modest(repo_site: Build) -> None:
     assert repo_site.seconds < 60, f"the site took {repo_site.seconds:.1f} s to build"
+
+
+def test_the_communication_examples_show_every_template(repo_site: Build, repo: Repo) -> None:
+    from escalate import comms
+
+    path = page(repo_site, "comms/index.html")
+    shown, text = path.read_text(encoding="utf-8"), parse(path).text
+    for moment in comms.MOMENTS:
+        assert f"{comms.MOMENT_NAMES[moment]} ({moment})" in text, moment
+    # Each moment shows e-mail, chat, its Block Kit JSON and the status-page entry as tabs.
+    assert shown.count('class="tabbed-set') == len(comms.MOMENTS)
+    assert "Subject: [ESC-2026-" in text and '"type": "header"' in text
+    # The sample customer is fictional; no real customer's name is on the page.
+    assert "Hello Alex Example," in text
+    for escalation in repo.escalations.values():
+        assert escalation.data["customer"]["name"] not in text
+    # The handbook's Communication page links here (--strict checks the link).
+    guide = page(repo_site, "playbook/communication/index.html").read_text(encoding="utf-8")
+    assert 'href="../../comms/"' in guide

@@ -34,6 +34,7 @@ from ..repo import Repo, split_front_matter
 from ..rotation import Shift, next_shift, shift_at
 from ..scoring import Score, score
 from . import charts, escape
+from .comms_examples import code_block, comms_examples
 
 __all__ = ["ASSETS", "Site", "SitePage", "build_site"]
 
@@ -250,6 +251,8 @@ class Site:
     records: list[RecordView] = field(default_factory=list)
     clocks_available: bool = True
     clocks_note: str = ""
+    # Takes every hidden value out of a text; the identity when the profile hides nothing.
+    scrub: Callable[[str], str] = str
 
     @property
     def policy(self) -> Policy:
@@ -411,6 +414,7 @@ def build_model(
         public_names = [*repo.policy.people, *(p.name for p in repo.policy.people.values())]
         for escalation in repo.escalations.values():
             scrubber.add_record(escalation.data, profile, public_names)
+        site.scrub = scrubber
     for escalation_id in sorted(repo.escalations):
         original = repo.escalations[escalation_id]
         data = _fill_placeholders(redact(original.data, profile))
@@ -1049,6 +1053,13 @@ def build_pages(site: Site) -> list[SitePage]:
         ),
         renderer.render(
             "policy/oncall.md", "policy_oncall.md.j2", {"title": "On-call"}, rotations=_oncall(site)
+        ),
+        renderer.render(
+            "comms/index.md",
+            "comms.md.j2",
+            {"title": "Communication examples"},
+            examples=comms_examples(site, site.scrub),
+            code_block=code_block,
         ),
     ]
     for record in site.records:
