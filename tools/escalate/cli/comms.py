@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,6 +15,19 @@ from .common import INSTANT, Context, format_option, now_option
 
 if TYPE_CHECKING:
     from ..comms import Dispatch, Message
+
+F = TypeVar("F", bound=Callable[..., Any])
+TIMEOUT_SECONDS = 10.0  # what webhook.post_json waits by default, as a CLI default
+
+
+def timeout_option(help_text: str) -> Callable[[F], F]:
+    return click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1, max=120),
+        default=TIMEOUT_SECONDS,
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.command()
@@ -44,13 +57,7 @@ if TYPE_CHECKING:
 @click.option(
     "--by", metavar="HANDLE", help="With --send: who sends it (a handle from the roster)."
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1, max=120),
-    default=10.0,
-    show_default=True,
-    help="With --send: seconds to wait for the webhook (it is tried twice at most).",
-)
+@timeout_option("With --send: seconds to wait for the webhook (it is tried twice at most).")
 @click.pass_obj
 def comms(
     ctx: Context,
@@ -77,7 +84,7 @@ def comms(
     from ..errors import UsageError
     from .lifecycle import resolve_now
 
-    if (dry_run or by or audience != "team" or timeout != 10.0) and not send:
+    if (dry_run or by or audience != "team" or timeout != TIMEOUT_SECONDS) and not send:
         raise UsageError("--dry-run, --to, --by and --timeout go with --send")
     if send and not by:
         raise UsageError("--send needs --by HANDLE: who posts the message")
@@ -168,13 +175,7 @@ def _show_dry_run(
     help="Where the facts already told are kept between runs (CI caches this file).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be posted; post and write nothing.")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1, max=120),
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for each webhook (each is tried twice at most).",
-)
+@timeout_option("Seconds to wait for each webhook (each is tried twice at most).")
 @click.pass_obj
 def notify(ctx: Context, now: datetime, state_file: Path, dry_run: bool, timeout: float) -> int:
     """Post one chat message per case to its owning team when a clock is newly overdue or
