@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import RecordError
+
+# Jinja and the template machinery (escalate.render) are imported where a message is
+# rendered: the CLI reads this module's names at start-up, for `escalate --help`.
 from .records import ACTIVE_STATUSES, CLOSED, MITIGATED, RESOLVED, State, parse_instant
-from .render import TemplateError, render_template
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -377,6 +379,8 @@ def render(
     env = env or environment(repo.root)
     values = dict(context if context is not None else facts(repo, escalation, now))
     values.update(moment=moment, moment_name=MOMENT_NAMES[moment], channel=channel)
+    from .render import render_template
+
     text = render_template(env, template_name(moment, channel), values)
     if channel == "email":
         subject, body = _split_subject(text, template_name(moment, channel))
@@ -388,6 +392,8 @@ def render(
 
 
 def _split_subject(text: str, name: str) -> tuple[str, str]:
+    from .render import TemplateError
+
     first, _, rest = text.partition("\n")
     if not first.startswith("Subject:"):
         raise TemplateError(
@@ -409,6 +415,8 @@ def _blocks(
         env.get_template(name)
     except TemplateNotFound:
         name = "comms/chat.json.j2"
+    from .render import TemplateError, render_template
+
     rendered = render_template(env, name, {**values, "text": text})
     try:
         payload = json.loads(rendered)
