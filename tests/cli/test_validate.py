@@ -221,13 +221,13 @@ def test_parse_workers_find_what_one_process_finds(
     three_broken: Path, copy_example: CopyExample, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from escalate import repo as repo_module
-    from escalate.validation import check_file, validate
+    from escalate.validation import FILE_CHECKS, validate
 
     copy_example(EXAMPLES / "invalid" / "schema-errors-beside-cross-file-errors", three_broken)
     serial = validate(repo_module.Repo.load(three_broken, use_cache=False, jobs=1))
     monkeypatch.setattr(repo_module, "PARALLEL_THRESHOLD", 1)  # a pool even for five files
-    pooled = repo_module.Repo.load(three_broken, use_cache=False, jobs=2, check=check_file)
-    assert all(s.checks is not None for s in pooled.sources), "the workers checked each file"
+    pooled = repo_module.Repo.load(three_broken, use_cache=False, jobs=2, derive=(FILE_CHECKS,))
+    assert all("checks" in s.derived for s in pooled.sources), "the workers checked each file"
     assert validate(pooled).findings == serial.findings
     assert len(serial.findings) >= 7
 

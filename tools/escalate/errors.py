@@ -35,6 +35,18 @@ class Finding:
         pointer = f" {self.pointer}:" if self.pointer else ""
         return f"{self.location()}:{pointer} {self.message}"
 
+    def as_tuple(self) -> tuple[str, int, int, str, str, str, str]:
+        """The fields in order, as plain data for the parse cache: `Finding(*t)` is the inverse."""
+        return (
+            self.file,
+            self.line,
+            self.column,
+            self.pointer,
+            self.rule,
+            self.message,
+            self.severity,
+        )
+
     def as_json(self) -> dict[str, object]:
         return {
             "file": self.file,

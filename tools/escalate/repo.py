@@ -30,7 +30,7 @@ from .yamlio import MAX_BYTES, decode, load
 
 RECORD_FILE = "escalation.yaml"
 POSTMORTEM_FILE = "postmortem.md"
-CACHE_FORMAT = 2  # bump when the shape of a cache entry changes: old caches are then ignored
+CACHE_FORMAT = 3  # bump when the shape of a cache entry changes: old caches are then ignored
 PARALLEL_THRESHOLD = 400  # below this many files to parse, a process pool costs more than it saves
 
 
@@ -52,9 +52,9 @@ class SourceFile:
     data: Any  # None when the file could not be parsed
     findings: list[Finding]
     body_line: int = 0  # postmortems: the line where the Markdown body starts
-    # The file's cross-file findings under a policy: (the policy's digest, findings), kept
-    # in the parse cache so that an unchanged file under unchanged policy is not rechecked.
-    checks: tuple[str, list[Finding]] | None = None
+    # What derivations worked out from this file under a policy: name -> (the policy's
+    # digest, the result), kept in the parse cache (see `Derivation`).
+    derived: dict[str, tuple[str, Any]] = field(default_factory=dict)
 
     @property
     def valid(self) -> bool:
@@ -155,40 +155,23 @@ def cache_dir() -> Path:
     return Path(base) / "escalate"
 
 
-def _finding_tuple(finding: Finding) -> tuple[Any, ...]:
-    return (
-        finding.file,
-        finding.line,
-        finding.column,
-        finding.pointer,
-        finding.rule,
-        finding.message,
-        finding.severity,
-    )
-
-
 def _to_entry(source: SourceFile) -> tuple[Any, ...]:
     """A SourceFile as plain data for marshal: the parse cache's entry, and what a worker
     process sends back (marshal reads it three times faster than pickle reads a dataclass)."""
-    checks = None
-    if source.checks is not None:
-        checks = (source.checks[0], [_finding_tuple(f) for f in source.checks[1]])
     return (
         source.digest,
         source.kind,
         source.data,
-        [_finding_tuple(f) for f in source.findings],
+        [finding.as_tuple() for finding in source.findings],
         source.body_line,
-        checks,
+        source.derived,
     )
 
 
 def _from_entry(path: str, entry: tuple[Any, ...]) -> SourceFile:
-    digest, kind, data, findings, body_line, checks = entry
-    source = SourceFile(path, kind, digest, data, [Finding(*f) for f in findings], body_line)
-    if checks is not None:
-        source.checks = (checks[0], [Finding(*f) for f in checks[1]])
-    return source
+    digest, kind, data, findings, body_line, derived = entry
+    findings = [Finding(*f) for f in findings]
+    return SourceFile(path, kind, digest, data, findings, body_line, derived)
 
 
 class ParseCache:
@@ -281,9 +264,20 @@ def _collector_paused() -> Iterator[None]:
 
 # --- parallel parsing ------------------------------------------------------------------------
 
-# What a per-file check is given: the policy and one parsed file; it returns the file's
-# cross-file findings under that policy (see `validation.check_file`).
-FileCheck = Callable[[Policy, SourceFile], list[Finding]]
+
+@dataclass(frozen=True)
+class Derivation:
+    """Something worked out from one parsed file and the policy alone, such as the file's
+    cross-file findings or its SLA clock plan.
+
+    The parse workers compute it beside the schema check, and the parse cache keeps it under
+    the policy's digest, so a file unchanged under an unchanged policy is not worked on again
+    (see `Repo.derived`). `compute` is called for every file that parsed to a mapping and
+    returns plain data that marshal can keep: dicts, lists, tuples, str, int, float, None.
+    """
+
+    name: str  # its key in SourceFile.derived and in the cache
+    compute: Callable[[Policy, SourceFile], Any]
 
 
 @dataclass
@@ -292,7 +286,7 @@ class _Work:
 
     schemas: SchemaStore
     policy: Policy
-    check: FileCheck | None
+    derive: Sequence[Derivation]
 
 
 _WORK: _Work | None = None
@@ -305,8 +299,13 @@ def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
         with open(absolute, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
         source = parse_source(raw, relative, kind, _WORK.schemas)
-        if _WORK.check is not None and isinstance(source.data, dict):
-            source.checks = (_WORK.policy.digest, _WORK.check(_WORK.policy, source))
+        if isinstance(source.data, dict):
+            policy = _WORK.policy
+            for derivation in _WORK.derive:
+                source.derived[derivation.name] = (
+                    policy.digest,
+                    derivation.compute(policy, source),
+                )
         results.append(source)
     return results
 
@@ -356,12 +355,12 @@ class Repo:
         *,
         use_cache: bool = True,
         jobs: int | None = None,
-        check: FileCheck | None = None,
+        derive: Sequence[Derivation] = (),
     ) -> Repo:
         """Load policy and every record under root (the directory holding policy/).
 
-        With `check`, each file that is parsed anew is also checked against the policy in
-        the same (parallel) pass, and the findings kept in its `checks` (and the cache).
+        Each file parsed anew also gets the `derive` derivations in the same (parallel)
+        pass; `derived()` then finds them without computing them again.
         """
         root = root.resolve()
         if not (root / "policy").is_dir():
@@ -377,7 +376,7 @@ class Repo:
                 root, schemas, verified=cache.policy_valid if cache else None
             )
             repo = cls(root, schemas, policy, policy_findings, _cache=cache)
-            repo.sources = repo._read_sources(jobs or os.cpu_count() or 1, check)
+            repo.sources = repo._read_sources(jobs or os.cpu_count() or 1, derive)
         for source in repo.sources:
             if not source.valid:
                 continue
@@ -406,7 +405,7 @@ class Repo:
                         found.append((absolute, f"incidents/{year.name}/{case.name}/{name}", kind))
         return found
 
-    def _read_sources(self, jobs: int, check: FileCheck | None) -> list[SourceFile]:
+    def _read_sources(self, jobs: int, derive: Sequence[Derivation]) -> list[SourceFile]:
         files = self.discover()
         cache = self._cache
         results: dict[str, SourceFile] = {}
@@ -422,7 +421,7 @@ class Repo:
                 todo.append((absolute, relative, kind))
             else:
                 results[relative] = hit
-        for source in _parse_many(todo, _Work(self.schemas, self.policy, check), jobs):
+        for source in _parse_many(todo, _Work(self.schemas, self.policy, derive), jobs):
             results[source.path] = source
             if cache is not None:
                 cache.put(source)
@@ -431,11 +430,19 @@ class Repo:
             cache.save()
         return [results[relative] for _, relative, _ in files]
 
-    def remember_checks(self, source: SourceFile, digest: str, findings: list[Finding]) -> None:
-        """Keep a file's cross-file findings under a policy digest for the next run."""
-        source.checks = (digest, list(findings))
+    def derived(self, source: SourceFile, derivation: Derivation) -> Any:
+        """What `derivation` works out from one file under the current policy: as the parse
+        workers or an earlier run left it, else computed now and kept for the next run
+        (`save_cache` writes it)."""
+        digest = self.policy.digest
+        found = source.derived.get(derivation.name)
+        if found is not None and found[0] == digest:
+            return found[1]
+        value = derivation.compute(self.policy, source)
+        source.derived[derivation.name] = (digest, value)
         if self._cache is not None:
             self._cache.put(source)
+        return value
 
     def save_cache(self) -> None:
         if self._cache is not None:

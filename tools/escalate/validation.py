@@ -15,7 +15,7 @@ from typing import Any
 from .errors import Finding
 from .policy import Policy, locate_findings
 from .records import Escalation
-from .repo import Repo, SourceFile
+from .repo import Derivation, Repo, SourceFile
 from .schema import suggest
 
 
@@ -180,17 +180,11 @@ def check_records(repo: Repo) -> list[Finding]:
         if record_id is not None:
             records.setdefault(record_id, source.path)
     ids = set(records)
-    policy_digest = repo.policy.digest
     for source in repo.sources:
         if not isinstance(source.data, dict):
             continue  # a file that did not parse has its one finding already
         checker.errored = {f.pointer for f in source.findings if f.severity == "error"}
-        if source.checks is not None and source.checks[0] == policy_digest:
-            checker.findings.extend(source.checks[1])
-        else:
-            own = check_file(repo.policy, source)
-            checker.findings.extend(own)
-            repo.remember_checks(source, policy_digest, own)
+        checker.findings.extend(Finding(*f) for f in repo.derived(source, FILE_CHECKS))
         if source.kind == "escalation":
             _check_links(checker, source, records, ids)
         else:
@@ -200,10 +194,7 @@ def check_records(repo: Repo) -> list[Finding]:
 
 
 def check_file(policy: Policy, source: SourceFile) -> list[Finding]:
-    """The cross-file findings of one parsed file that depend on it and the policy alone.
-
-    `Repo.load(check=check_file)` runs it in the parse workers, beside the schema check.
-    """
+    """The cross-file findings of one parsed file that depend on it and the policy alone."""
     checker = _Checker(policy)
     checker.errored = {f.pointer for f in source.findings if f.severity == "error"}
     if source.kind == "escalation":
@@ -211,6 +202,15 @@ def check_file(policy: Policy, source: SourceFile) -> list[Finding]:
     else:
         _check_postmortem_people(checker, source)
     return checker.findings
+
+
+# `Repo.load(derive=(FILE_CHECKS,))` checks each file in the parse workers, beside the
+# schema check, and the parse cache keeps the findings (as tuples) under the policy digest.
+def _file_findings(policy: Policy, source: SourceFile) -> list[tuple[Any, ...]]:
+    return [finding.as_tuple() for finding in check_file(policy, source)]
+
+
+FILE_CHECKS = Derivation("checks", _file_findings)
 
 
 def _check_links(

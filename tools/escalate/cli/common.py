@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback as traceback_module
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from ..repo import FileCheck, Repo
+    from ..repo import Derivation, Repo
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -50,12 +50,12 @@ class Context:
             )
         return found
 
-    def repo(self, *, check: FileCheck | None = None) -> Repo:
-        """The repository, loaded once per command (`check`: see `Repo.load`)."""
+    def repo(self, *, derive: Sequence[Derivation] = ()) -> Repo:
+        """The repository, loaded once per command (`derive`: see `Repo.load`)."""
         if self._repo is None:
             from ..repo import Repo
 
-            self._repo = Repo.load(self.root(), use_cache=self.use_cache, check=check)
+            self._repo = Repo.load(self.root(), use_cache=self.use_cache, derive=derive)
         return self._repo
 
 

@@ -24,10 +24,10 @@ def validate(ctx: Context, paths: tuple[Path, ...], output_format: str) -> int:
     With PATHs, only problems in those files or directories are reported (the whole
     repository is still read, so cross-file references are checked). Exit 1 on any error.
     """
-    from ..validation import check_file
+    from ..validation import FILE_CHECKS
     from ..validation import validate as run_validation
 
-    repo = ctx.repo(check=check_file)  # files parsed anew are checked in the same pass
+    repo = ctx.repo(derive=(FILE_CHECKS,))  # files parsed anew are checked in the same pass
     selected = None
     if paths:
         selected = []
