@@ -6,6 +6,7 @@ lifecycle allows where they stand (no pause after a resolution, no resume withou
 
 from __future__ import annotations
 
+import marshal
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 from escalate.calendar import WEEKDAYS, calendar_from_policy
 from escalate.policy import Policy, Severity, TargetRule, Tier
 from escalate.records import Escalation
-from escalate.sla import Clock, clocks_for
+from escalate.repo import Repo, SourceFile
+from escalate.sla import FILE_PLAN, Clock, check, clocks_for
 
 
 def make_policy() -> Policy:
@@ -273,3 +275,77 @@ def test_lateness_follows_the_deadline_instant_and_never_wears_off(
             assert clock.state in ("overdue", "missed"), name
         if clock.state in ("overdue", "missed"):
             assert after[name].state == clock.state, name
+
+
+@st.composite
+def actions(draw: st.DrawFn, opened: datetime) -> list[dict[str, Any]]:
+    """Follow-up actions due within a month of the opening, some done (early or late)."""
+    found = []
+    for number in range(draw(st.integers(0, 3))):
+        due = (opened + timedelta(days=draw(st.integers(0, 30)))).date()
+        action: dict[str, Any] = {"id": f"A{number + 1}", "owner": "alice", "due": due.isoformat()}
+        done = draw(st.none() | st.integers(0, 40 * 24 * 60))
+        if done is not None:
+            action["done_at"] = _stamp(opened + timedelta(minutes=done))
+        found.append(action)
+    return found
+
+
+@SETTINGS
+@given(
+    timelines(),
+    st.data(),
+    st.integers(-5 * 24 * 60, 45 * 24 * 60),
+    st.sampled_from([None, "draft", "reviewed", "published"]),
+    st.none() | st.integers(0, 30 * 24 * 60),
+)
+def test_a_plan_of_the_whole_timeline_reads_as_measuring_as_of_now(
+    data: dict[str, Any],
+    draw: st.DataObject,
+    offset: int,
+    postmortem_status: str | None,
+    reviewed_after: int | None,
+) -> None:
+    # `sla check` plans each record once from its whole timeline, keeps the plan in the parse
+    # cache (marshal), and reads it as of now; `clocks_for` measures the record as of now
+    # directly. They must agree for any now: before the last event (the report plans again),
+    # at it, and any time after.
+    opened = datetime.fromisoformat(data["opened_at"])
+    data["actions"] = draw.draw(actions(opened))
+    now = _last(data) + timedelta(minutes=offset)
+    reviewed_at = None if reviewed_after is None else opened + timedelta(minutes=reviewed_after)
+    escalation = _escalation(data)
+    record = SourceFile(escalation.path, "escalation", "", data, [])
+    # What a warm run finds: the plan as the parse cache kept it.
+    kept = marshal.loads(marshal.dumps(FILE_PLAN.compute(POLICY, record)))
+    record.derived[FILE_PLAN.name] = (POLICY.digest, kept)
+    postmortems = {}
+    if postmortem_status is not None:
+        front = {"id": escalation.id, "status": postmortem_status}
+        if reviewed_at is not None:
+            front["reviewed_at"] = _stamp(reviewed_at)
+        postmortems[escalation.id] = SourceFile("pm.md", "postmortem", "", front, [])
+    repo = Repo(
+        root=Path("."),
+        schemas=None,  # type: ignore[arg-type]  # the report never reads schemas
+        policy=POLICY,
+        policy_findings=[],
+        sources=[record, *postmortems.values()],
+        escalations={escalation.id: escalation},
+        postmortems=postmortems,
+    )
+
+    report = check(repo, now)
+
+    expected = clocks_for(
+        escalation,
+        POLICY,
+        now,
+        postmortem_status=postmortem_status,
+        postmortem_reviewed_at=reviewed_at if postmortem_status is not None else None,
+    )
+    measured = [clocks for _, clocks in report.escalations]
+    assert measured == ([expected] if now >= opened else [])
+    if measured:
+        (row,) = report.measured
+        assert row.json == [clock.as_json() for clock in expected]

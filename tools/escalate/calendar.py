@@ -24,12 +24,22 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Protocol
+from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
 from escalate.errors import PolicyError
 
-__all__ = ["WEEKDAYS", "Calendar", "calendar_from_policy", "calendar_problems"]
+__all__ = [
+    "WEEKDAYS",
+    "Calendar",
+    "Moment",
+    "calendar_from_policy",
+    "calendar_problems",
+    "epoch_us",
+    "from_epoch_us",
+    "known_country_holidays",
+    "recall_country_holidays",
+]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
@@ -40,9 +50,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_EMPTY_YEARS = 20
 
 _Interval = tuple[int, int]  # [start, end) in µs since the epoch
+# An instant as a calendar's arithmetic works on it: µs since the epoch, and the proleptic
+# ordinal of its local date in the calendar's zone (0 on an always-open calendar).
+Moment = tuple[int, int]
 
 
-def _to_us(at: datetime, name: str = "at") -> int:
+def epoch_us(at: datetime, name: str = "at") -> int:
+    """An aware instant as integer µs since the Unix epoch: exact, and cheap to compare."""
     try:
         # Subtracting from an aware datetime is the naive check too: it raises for naive ones.
         delta = at - _EPOCH
@@ -53,11 +67,12 @@ def _to_us(at: datetime, name: str = "at") -> int:
     return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
 
 
-def _from_us(us: int) -> datetime:
+def from_epoch_us(us: int) -> datetime:
+    """The UTC instant `us` µs after the Unix epoch (the inverse of `epoch_us`)."""
     return _EPOCH + timedelta(microseconds=us)
 
 
-def _seconds_to_us(seconds: float) -> int:
+def _secondsepoch_us(seconds: float) -> int:
     if not seconds >= 0 or seconds == float("inf"):
         raise ValueError(f"seconds must be a finite number >= 0, not {seconds!r}")
     return round(seconds * _US)
@@ -87,9 +102,6 @@ class Calendar:
     _totals: _RunningTotals = field(
         default_factory=lambda: _RunningTotals(), init=False, repr=False, compare=False, hash=False
     )
-    _country_days: dict[int, frozenset[date]] = field(
-        default_factory=dict, init=False, repr=False, compare=False, hash=False
-    )
 
     def __post_init__(self) -> None:
         if not isinstance(self.timezone, ZoneInfo):
@@ -117,21 +129,30 @@ class Calendar:
 
     def is_open(self, at: datetime) -> bool:
         """Whether clocks on this calendar run at the instant `at`."""
-        us = _to_us(at)
+        us = epoch_us(at)
         if self.always_open:
             return True
         return any(start <= us < end for start, end in self._day(self._ordinal(at)))
 
     def open_seconds(self, start: datetime, end: datetime) -> float:
         """Open time in [start, end) in seconds; 0 when end <= start."""
-        a, b = _to_us(start, "start"), _to_us(end, "end")
+        return self.open_between(self.moment(start, "start"), self.moment(end, "end"))
+
+    def moment(self, at: datetime, name: str = "at") -> Moment:
+        """`at` converted once for `open_between`, which thousands of clocks measured to the
+        same instant can then share."""
+        us = epoch_us(at, name)
+        return (us, 0) if self.always_open else (us, at.astimezone(self.timezone).toordinal())
+
+    def open_between(self, start: Moment, end: Moment) -> float:
+        """Open time in [start, end) in seconds, as `open_seconds`, between two moments."""
+        a, a_day = start
+        b, b_day = end
         if b <= a:
             return 0.0
         if self.always_open:
             return (b - a) / _US
-        zone = self.timezone
-        a_day = start.astimezone(zone).toordinal()
-        return self._open_us(a, a_day, b, end.astimezone(zone).toordinal()) / _US
+        return self._open_us(a, a_day, b, b_day) / _US
 
     def add(self, start: datetime, seconds: float) -> datetime:
         """The earliest instant (UTC) by which `seconds` of open time have passed since `start`.
@@ -140,31 +161,31 @@ class Calendar:
         counts from the next opening. A result that lands exactly on a closing time is that
         closing instant, not the next opening.
         """
-        a = _to_us(start, "start")
-        n = _seconds_to_us(seconds)
+        a = epoch_us(start, "start")
+        n = _secondsepoch_us(seconds)
         if self.always_open:
-            return _from_us(a + n)
+            return from_epoch_us(a + n)
         if n == 0:
-            return _from_us(self._next_open_us(a, self._ordinal(start)))
-        return _from_us(self._add_us(a, start.astimezone(self.timezone).toordinal(), n))
+            return from_epoch_us(self._next_open_us(a, self._ordinal(start)))
+        return from_epoch_us(self._add_us(a, start.astimezone(self.timezone).toordinal(), n))
 
     def next_open(self, at: datetime) -> datetime:
         """`at` (as UTC) if the calendar is open then, else the next instant it opens."""
-        us = _to_us(at)
+        us = epoch_us(at)
         if self.always_open:
-            return _from_us(us)
-        return _from_us(self._next_open_us(us, self._ordinal(at)))
+            return from_epoch_us(us)
+        return from_epoch_us(self._next_open_us(us, self._ordinal(at)))
 
     def open_intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open stretches within [start, end), as UTC (opening, closing) pairs.
 
         Ranges that touch (17:00-24:00 then 00:00-09:00 the next day) come out as one stretch.
         """
-        a, b = _to_us(start, "start"), _to_us(end, "end")
+        a, b = epoch_us(start, "start"), epoch_us(end, "end")
         if b <= a:
             return
         if self.always_open:
-            yield _from_us(a), _from_us(b)
+            yield from_epoch_us(a), from_epoch_us(b)
             return
         pending: _Interval | None = None
         for ordinal in range(self._ordinal(start), self._ordinal(end) + 1):
@@ -176,10 +197,10 @@ class Calendar:
                     pending = (pending[0], hi)
                     continue
                 if pending is not None:
-                    yield _from_us(pending[0]), _from_us(pending[1])
+                    yield from_epoch_us(pending[0]), from_epoch_us(pending[1])
                 pending = (lo, hi)
         if pending is not None:
-            yield _from_us(pending[0]), _from_us(pending[1])
+            yield from_epoch_us(pending[0]), from_epoch_us(pending[1])
 
     # -- days -------------------------------------------------------------------------------
 
@@ -192,17 +213,7 @@ class Calendar:
             return True
         if self.holiday_country is None:
             return False
-        country = self._country_days.get(day.year)
-        if country is None:
-            # Imported here: ~100 ms that only calendars with holiday_country should pay.
-            import holidays as holidays_lib
-
-            loaded = holidays_lib.country_holidays(
-                self.holiday_country, subdiv=self.holiday_subdiv, years=day.year
-            )
-            country = frozenset(loaded.keys())
-            self._country_days[day.year] = country
-        return day in country
+        return day in _country_holidays(self.holiday_country, self.holiday_subdiv, day.year)
 
     def _day(self, ordinal: int) -> tuple[_Interval, ...]:
         """Open intervals of one local date, in µs; empty on holidays and closed weekdays."""
@@ -234,16 +245,16 @@ class Calendar:
             day, minute = day + timedelta(days=1), 0
         wall = datetime.combine(day, time(minute // 60, minute % 60))
         first = wall.replace(tzinfo=self.timezone)  # fold=0: the earlier of a repeated time
-        us = _to_us(first)
-        if _from_us(us).astimezone(self.timezone).replace(tzinfo=None) == wall:
+        us = epoch_us(first)
+        if from_epoch_us(us).astimezone(self.timezone).replace(tzinfo=None) == wall:
             return us
         # `wall` falls in a gap; fold=0 and fold=1 map it to either side of the transition.
         # Zone transitions fall on whole seconds, so bisect on seconds between the two.
-        other = _to_us(first.replace(fold=1))
+        other = epoch_us(first.replace(fold=1))
         lo, hi = sorted((other // _US, us // _US))
         while hi - lo > 1:
             mid = (lo + hi) // 2
-            if _from_us(mid * _US).astimezone(self.timezone).replace(tzinfo=None) >= wall:
+            if from_epoch_us(mid * _US).astimezone(self.timezone).replace(tzinfo=None) >= wall:
                 hi = mid
             else:
                 lo = mid
@@ -367,6 +378,76 @@ class Calendar:
                 )
             previous_total = cumulative[-1]
             horizon = totals.first + len(cumulative)
+
+
+# --- country holidays ----------------------------------------------------------------------
+# The `holidays` package's answers by (country, subdivision, year), shared by every calendar
+# of the process. Importing the package and computing a year costs ~100 ms, so the parse
+# cache keeps what was looked up (`known_country_holidays`) and the next run starts from it
+# (`recall_country_holidays`), checked against the installed version before its first use.
+
+_CountryYear = tuple[str, str | None, int]
+_COUNTRY_HOLIDAYS: dict[_CountryYear, frozenset[date]] = {}
+_recalled: tuple[str, dict[_CountryYear, frozenset[date]]] | None = None  # (version, dates)
+_looked_up = False  # whether the package was asked anything the recalled dates did not have
+
+
+def _holidays_version() -> str:
+    from importlib.metadata import version
+
+    return version("holidays")
+
+
+def _country_holidays(country: str, subdiv: str | None, year: int) -> frozenset[date]:
+    global _recalled, _looked_up
+    key = (country, subdiv, year)
+    found = _COUNTRY_HOLIDAYS.get(key)
+    if found is not None:
+        return found
+    if _recalled is not None:
+        version, dates = _recalled
+        _recalled = None
+        if version == _holidays_version():
+            _COUNTRY_HOLIDAYS.update(dates)
+            found = _COUNTRY_HOLIDAYS.get(key)
+            if found is not None:
+                return found
+    # Imported here: ~100 ms that only calendars with holiday_country should pay.
+    import holidays as holidays_lib
+
+    loaded = holidays_lib.country_holidays(country, subdiv=subdiv, years=year)
+    found = _COUNTRY_HOLIDAYS[key] = frozenset(loaded.keys())
+    _looked_up = True
+    return found
+
+
+def known_country_holidays() -> tuple[str, list[tuple[str, str | None, int, list[int]]]] | None:
+    """The country holidays known so far, as plain data (dates as ordinals) with the
+    `holidays` version that gave them; None when the package was not asked anything new
+    since `recall_country_holidays`, so there is nothing new to keep."""
+    if not _looked_up:
+        return None
+    return _holidays_version(), [
+        (country, subdiv, year, sorted(day.toordinal() for day in days))
+        for (country, subdiv, year), days in sorted(
+            _COUNTRY_HOLIDAYS.items(), key=lambda item: (item[0][0], item[0][1] or "", item[0][2])
+        )
+    ]
+
+
+def recall_country_holidays(known: object) -> None:
+    """Start from what `known_country_holidays` returned in an earlier run; it is used only
+    if the installed `holidays` package is the version that gave it."""
+    global _recalled
+    try:
+        version, entries = cast(tuple[Any, Any], known)
+        dates = {
+            (str(country), subdiv, int(year)): frozenset(date.fromordinal(o) for o in ordinals)
+            for country, subdiv, year, ordinals in entries
+        }
+    except (TypeError, ValueError):
+        return  # not what known_country_holidays returns: ignore it
+    _recalled = (str(version), dates)
 
 
 class _RunningTotals:

@@ -48,11 +48,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
-from .calendar import Calendar
+from .calendar import Calendar, Moment, epoch_us, from_epoch_us
 from .errors import Finding, PolicyError
 from .records import CLOSED, RESOLVED, Escalation, State, derive, parse_instant
+from .repo import Derivation, SourceFile
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AT_RISK",
     "CLOCK_ORDER",
+    "FILE_PLAN",
     "LIVE_STATES",
     "MET",
     "MISSED",
@@ -69,6 +71,7 @@ __all__ = [
     "RUNNING",
     "STATES",
     "Clock",
+    "Measured",
     "SlaReport",
     "check",
     "clocks_for",
@@ -96,6 +99,12 @@ _Run = tuple[datetime, datetime | None]  # [start, stop); None: still running
 _Span = tuple[datetime, datetime]
 
 
+@overload
+def rfc3339(at: datetime) -> str: ...
+@overload
+def rfc3339(at: None) -> None: ...
+@overload
+def rfc3339(at: datetime | None) -> str | None: ...
 def rfc3339(at: datetime | None) -> str | None:
     """An instant as RFC 3339 UTC with a `Z` (`2026-11-20T08:12:00Z`), or None."""
     if at is None:
@@ -133,25 +142,53 @@ class Clock:
 
     def as_json(self) -> dict[str, Any]:
         """The contract keys of `sla check --format json`, then a few extras."""
-        return {
-            "clock": self.clock,
-            "state": self.state,
-            "target_seconds": self.target_seconds,
-            "deadline": rfc3339(self.deadline),
-            "stopped_at": rfc3339(self.stopped_at),
-            "elapsed_seconds": self.elapsed_seconds,
-            "remaining_seconds": self.remaining_seconds,
-            "overdue_seconds": self.overdue_seconds,
-            "started_at": rfc3339(self.started_at),
-            "missed_cycles": self.missed_cycles,
-            "calendar": self.calendar,
-        }
+        return _clock_json(
+            self.clock,
+            self.state,
+            self.target_seconds,
+            rfc3339(self.deadline),
+            rfc3339(self.stopped_at),
+            self.elapsed_seconds,
+            self.remaining_seconds,
+            self.overdue_seconds,
+            rfc3339(self.started_at),
+            self.missed_cycles,
+            self.calendar,
+        )
+
+    @classmethod
+    def from_json(cls, clock: Mapping[str, Any]) -> Clock:
+        """The inverse of as_json."""
+        return cls(
+            clock=clock["clock"],
+            state=clock["state"],
+            target_seconds=clock["target_seconds"],
+            deadline=_instant(clock["deadline"]),
+            started_at=_instant(clock["started_at"]),
+            stopped_at=_instant(clock["stopped_at"]),
+            elapsed_seconds=clock["elapsed_seconds"],
+            remaining_seconds=clock["remaining_seconds"],
+            overdue_seconds=clock["overdue_seconds"],
+            calendar=clock["calendar"],
+            missed_cycles=clock["missed_cycles"],
+        )
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
 
 
 # --- measuring ---------------------------------------------------------------------------
+# A record's clocks depend on `now` only through what is still counting: the stretches already
+# counted, the deadlines already reached and the clocks already stopped are fixed once the
+# record's last instant has passed. So each record is first *planned* (everything the timeline
+# fixes, worked out once per record and policy and kept in the parse cache, see FILE_PLAN) and
+# then *read* as of now, which only adds the open time since each counting clock's last start.
+#
 # Instants are normalised to UTC once per record: comparing and subtracting datetimes that
-# share one tzinfo is many times faster than across offsets, and this is the hot path of a
-# report over thousands of records.
+# share one tzinfo is many times faster than across offsets. Plans hold instants as integer
+# µs since the epoch (exact, cheap to compare, and plain data for the cache) beside their
+# RFC 3339 text, which the JSON report needs and would otherwise format again on every run.
 
 _Pauses = Sequence[tuple[datetime, datetime | None]]
 
@@ -160,81 +197,63 @@ def _utc(text: str) -> datetime:
     return parse_instant(text).astimezone(UTC)
 
 
-def _spans(runs: Iterable[_Run], pauses: _Pauses, now: datetime) -> list[_Span]:
-    """The runs up to now with the paused stretches cut out (pauses are sorted, disjoint)."""
-    if not pauses:
-        return [
-            (start, end)
-            for start, stop in runs
-            if (end := now if stop is None or stop > now else stop) > start
-        ]
+def _spans(runs: Iterable[_Run], pauses: _Pauses) -> tuple[list[_Span], datetime | None]:
+    """The stretches a clock has counted with the paused ones cut out (pauses are sorted and
+    disjoint; the last run and the last pause may still be going on), and the start of the
+    stretch it is counting now, if it is (None: stopped, or paused)."""
     spans: list[_Span] = []
+    tail: datetime | None = None
     for start, stop in runs:
-        end = now if stop is None or stop > now else stop
-        if end <= start:
+        if stop is not None and stop <= start:
             continue
-        cursor = start
+        cursor, paused = start, False
         for pause_start, pause_end in pauses:
-            if pause_start >= end:
+            if stop is not None and pause_start >= stop:
                 break
-            until = now if pause_end is None else pause_end
-            if until <= cursor:
+            if pause_end is not None and pause_end <= cursor:
                 continue
             if pause_start > cursor:
                 spans.append((cursor, pause_start))
-            cursor = until
-            if cursor >= end:
+            if pause_end is None:
+                paused = True  # from pause_start on: nothing later in the run counts
                 break
-        if cursor < end:
-            spans.append((cursor, end))
-    return spans
+            cursor = pause_end
+            if stop is not None and cursor >= stop:
+                break
+        if paused:
+            continue
+        if stop is None:
+            tail = cursor
+        elif cursor < stop:
+            spans.append((cursor, stop))
+    return spans, tail
 
 
-def _measure(
-    calendar: Calendar, spans: Sequence[_Span], target: int, resume_at: datetime
-) -> tuple[float, datetime]:
-    """Open time used, and the instant the target is (or would be) used up.
-
-    If the spans already hold the target, the deadline lies inside them; otherwise the clock
-    is taken to go on counting from `resume_at` (now, or the stop of a stopped clock) with no
-    further pause, which is the deadline JSM shows for a running or paused SLA.
-    """
+def _fold(calendar: Calendar, spans: Sequence[_Span], target: int) -> tuple[float, datetime | None]:
+    """Open time used in the spans, and the instant it reached the target if it did."""
     used = 0.0
     deadline: datetime | None = None
-    if calendar.always_open:
-        # Plain datetime arithmetic is what an always-open calendar does, without the
-        # conversions of its general API: most clocks run on 24x7.
-        for start, end in spans:
-            span = (end - start).total_seconds()
-            if deadline is None and used + span >= target:
-                deadline = start + timedelta(seconds=target - used)
-            used += span
-        if deadline is None:
-            deadline = resume_at + timedelta(seconds=target - used)
-        return used, deadline
     for start, end in spans:
         span = calendar.open_seconds(start, end)
         if deadline is None and used + span >= target:
             deadline = calendar.add(start, target - used)
         used += span
-    if deadline is None:
-        deadline = calendar.add(resume_at, target - used)
     return used, deadline
 
 
 def _state(
     elapsed: float,
     target: float,
-    deadline: datetime,
-    now: datetime,
+    deadline: int,
+    now: int,
     *,
-    stopped_at: datetime | None,
+    stopped_at: int | None,
     paused: bool,
     ratio: float,
 ) -> str:
-    # Lateness is decided on real instants, not on open time: past the deadline is late even
-    # while the calendar is closed or the clock is paused (open time over the target always
-    # puts the deadline in the past, so that case is included).
+    # Lateness is decided on real instants (µs), not on open time: past the deadline is late
+    # even while the calendar is closed or the clock is paused (open time over the target
+    # always puts the deadline in the past, so that case is included).
     if stopped_at is not None:
         return MISSED if stopped_at > deadline else MET
     if now > deadline:
@@ -245,6 +264,124 @@ def _state(
     if elapsed >= ratio * target - 1e-6:
         return AT_RISK
     return RUNNING
+
+
+def _clock_json(
+    clock: str,
+    state: str,
+    target: int | None,
+    deadline: str | None,
+    stopped_at: str | None,
+    elapsed: float,
+    remaining: float | None,
+    overdue: float,
+    started_at: str | None,
+    missed_cycles: int,
+    calendar: str,
+) -> dict[str, Any]:
+    """One clock in the `sla check --format json` shape: the contract keys, then extras."""
+    return {
+        "clock": clock,
+        "state": state,
+        "target_seconds": target,
+        "deadline": deadline,
+        "stopped_at": stopped_at,
+        "elapsed_seconds": elapsed,
+        "remaining_seconds": remaining,
+        "overdue_seconds": overdue,
+        "started_at": started_at,
+        "missed_cycles": missed_cycles,
+        "calendar": calendar,
+    }
+
+
+class _Counting(NamedTuple):
+    """A timed clock still counting (or paused), with everything its timeline fixed."""
+
+    clock: str
+    target: int
+    started_at: str | None
+    used: float  # open seconds of the stretches already closed
+    deadline: int | None  # µs, when those stretches already reach the target
+    deadline_text: str | None
+    tail: int | None  # µs: counting since then (None: paused)
+    tail_day: int  # the tail's local date on the calendar (see Calendar.moment)
+    tail_deadline: int | None  # µs: the deadline if the open time since the tail reaches it
+    tail_deadline_text: str | None
+    paused: bool
+    missed_cycles: int
+
+
+class _Due(NamedTuple):
+    """An action not done yet: late once its due instant has passed."""
+
+    clock: str  # action:<id>
+    deadline: int  # µs
+    deadline_text: str
+
+
+# A clock as a plan holds it: the finished JSON of a stopped clock, or what a counting clock
+# still needs of `now` (as the plain tuple of a _Counting or a _Due when read from the cache).
+_Planned = dict[str, Any] | tuple[Any, ...]
+
+
+def _timed(
+    name: str,
+    runs: Sequence[_Run],
+    pauses: _Pauses,
+    calendar: Calendar,
+    target: int,
+    missed_cycles: int = 0,
+) -> _Planned:
+    """A clock measured in open time over its runs (the last run's stop is the clock's)."""
+    paused_stretches: _Pauses = pauses if name in PAUSING_CLOCKS else ()
+    stopped_at = runs[-1][1] if runs else None
+    spans, tail = _spans(runs, paused_stretches)
+    used, deadline = _fold(calendar, spans, target)
+    started_at = rfc3339(runs[0][0]) if runs else None
+    if stopped_at is not None:
+        if deadline is None:
+            # A stopped clock would have gone on from its stop; a postmortem reviewed before
+            # the case was (re)resolved stopped before it started, and would have gone on
+            # from its start.
+            deadline = calendar.add(max(stopped_at, runs[-1][0]), target - used)
+        state = MISSED if stopped_at > deadline else MET
+        if state == MISSED and name == "customer_update":
+            missed_cycles += 1  # the last cycle, ended by the resolution, counts once it is over
+        return _clock_json(
+            name,
+            state,
+            target,
+            rfc3339(deadline),
+            rfc3339(stopped_at),
+            used,
+            max(target - used, 0.0),
+            max(used - target, 0.0),
+            started_at,
+            missed_cycles,
+            calendar.id,
+        )
+    # Still counting, the deadline is where the target is reached if the clock goes on with no
+    # further pause (the deadline JSM shows for a running or paused SLA): from the tail if it
+    # is counting, from now if it is paused, so only the paused case waits for `now`.
+    tail_deadline = None
+    if tail is not None and deadline is None:
+        tail_deadline = calendar.add(tail, target - used)
+    tail_moment = calendar.moment(tail) if tail is not None else (0, 0)
+    return _Counting(
+        name,
+        target,
+        started_at,
+        used,
+        None if deadline is None else epoch_us(deadline),
+        rfc3339(deadline),
+        None if tail is None else tail_moment[0],
+        tail_moment[1],
+        None if tail_deadline is None else epoch_us(tail_deadline),
+        rfc3339(tail_deadline),
+        bool(paused_stretches) and paused_stretches[-1][1] is None,
+        missed_cycles,
+    )
 
 
 # --- what the timeline says about each clock ----------------------------------------------
@@ -260,7 +397,7 @@ class _Runs:
     cycles: list[_Run]  # customer_update cycles; only the last may still be running
 
 
-def _runs(opened: datetime, timeline: Sequence[Mapping[str, Any]], now: datetime) -> _Runs:
+def _runs(opened: datetime, timeline: Sequence[Mapping[str, Any]], now: datetime | None) -> _Runs:
     ack_stop: datetime | None = None
     mitigate: list[_Run] = []
     resolve: list[_Run] = []
@@ -274,7 +411,7 @@ def _runs(opened: datetime, timeline: Sequence[Mapping[str, Any]], now: datetime
         if kind not in _CLOCK_EVENTS:
             continue
         at = _utc(raw["at"])
-        if at > now:
+        if now is not None and at > now:
             break
         if kind == "acknowledged":
             ack_stop = ack_stop or at
@@ -316,11 +453,14 @@ def _runs(opened: datetime, timeline: Sequence[Mapping[str, Any]], now: datetime
     return _Runs([(opened, ack_stop)], mitigate, resolve, cycles)
 
 
-def _as_of(escalation: Escalation, now: datetime) -> tuple[State, Sequence[Mapping[str, Any]]]:
-    """The derived state and the timeline as of now (replayed again only when time-travelling)."""
+def _as_of(
+    escalation: Escalation, now: datetime | None
+) -> tuple[State, Sequence[Mapping[str, Any]]]:
+    """The derived state and the timeline as of now (replayed again only when time-travelling);
+    now None: the whole timeline."""
     state = escalation.state
     timeline: Sequence[Mapping[str, Any]] = escalation.data.get("timeline") or []
-    if state.last_event_at is None or state.last_event_at <= now:
+    if now is None or state.last_event_at is None or state.last_event_at <= now:
         return state, timeline
     earlier = [raw for raw in timeline if parse_instant(raw["at"]) <= now]
     state, _ = derive({**escalation.data, "timeline": earlier})
@@ -364,179 +504,175 @@ class _Rules:
         return found
 
 
-class _Measure:
-    """One record as of now: its calendar, its pauses (in UTC) and the clocks they give."""
+_RULES: dict[int, _Rules] = {}
 
-    def __init__(
-        self, escalation: Escalation, state: State, calendar: Calendar, rules: _Rules, now: datetime
-    ) -> None:
-        self.rules = rules
-        self.calendar = calendar
-        self.now = now
-        self.tier = escalation.tier
-        self.state = state
-        self.pauses: list[tuple[datetime, datetime | None]] = [
-            (start.astimezone(UTC), None if end is None else end.astimezone(UTC))
-            for start, end in state.pauses
-        ]
 
-    def timed(self, name: str, run: Sequence[_Run], target: int, missed_cycles: int = 0) -> Clock:
-        """A clock measured in open time over its runs (the last run's stop is the clock's)."""
-        now, calendar = self.now, self.calendar
-        paused_stretches: _Pauses = self.pauses if name in PAUSING_CLOCKS else ()
-        stopped_at = run[-1][1] if run else None
-        stopped = stopped_at is not None
-        paused = bool(paused_stretches) and paused_stretches[-1][1] is None and not stopped
-        spans = _spans(run, paused_stretches, now)
-        # A stopped clock would have gone on from its stop; a postmortem reviewed before the
-        # case was (re)resolved stopped before it started, and would have gone on from its start.
-        resume_at = max(stopped_at or now, run[-1][0]) if run else now
-        elapsed, deadline = _measure(calendar, spans, target, resume_at)
-        state = _state(
-            elapsed,
-            target,
-            deadline,
-            now,
-            stopped_at=stopped_at,
-            paused=paused,
-            ratio=self.rules.ratio,
+def _rules_of(policy: Policy) -> _Rules:
+    """One _Rules per policy, so that planning file after file shares its lookups."""
+    found = _RULES.get(id(policy))
+    if found is None or found.policy is not policy:
+        _RULES.clear()  # one policy at a time: a process plans one repository
+        found = _RULES[id(policy)] = _Rules(policy)
+    return found
+
+
+# --- plans -------------------------------------------------------------------------------
+
+
+class _Plan(NamedTuple):
+    """One record's clocks, as far as its timeline fixes them (see "measuring" above).
+
+    A plan made of the whole timeline holds for every `now` at or after `settled`, the latest
+    instant it depends on; for an earlier `now` the record is planned again as of that now.
+    """
+
+    settled: int  # µs
+    title: str  # the record's, so that reading a cached plan needs nothing of the record
+    drill: bool
+    severity: str  # the state's, as of the plan
+    owner: str
+    status: str
+    active: bool
+    calendar: str
+    clocks: list[_Planned]  # CLOCK_ORDER up to resolve
+    # (resolved at µs, its text, target, the clock counting from the resolution) when the
+    # case is resolved and the tier has a postmortem target: the postmortem's own file says
+    # when it stopped, and that file is not the record's, so it is read with `now`.
+    postmortem: tuple[int, str, int, tuple[Any, ...]] | None
+    actions: list[_Planned]
+
+
+def _plan(escalation: Escalation, rules: _Rules, as_of: datetime | None) -> _Plan | None:
+    """Plan a record as of an instant (None: its whole timeline); None when it was not opened
+    by then. Raises PolicyError when the tier has no calendar."""
+    opened = escalation.opened_at.astimezone(UTC)
+    if as_of is not None and opened > as_of:
+        return None
+    calendar = rules.calendar(escalation.tier, escalation.region)
+    if calendar is None:
+        raise PolicyError(
+            f"tier {escalation.tier!r} has no calendar in policy/matrix.yaml and "
+            "policy/calendars.yaml",
+            path=escalation.path,
+            pointer="/customer/tier",
+            rule="sla/calendar",
         )
-        if state == MISSED and name == "customer_update":
-            missed_cycles += 1  # the last cycle, ended by the resolution, counts once it is over
-        return Clock(
-            clock=name,
-            state=state,
-            target_seconds=target,
-            deadline=deadline,
-            started_at=run[0][0] if run else None,
-            stopped_at=stopped_at,
-            elapsed_seconds=elapsed,
-            remaining_seconds=max(target - elapsed, 0.0),
-            overdue_seconds=max(elapsed - target, 0.0),
-            calendar=calendar.id,
-            missed_cycles=missed_cycles,
-        )
+    state, timeline = _as_of(escalation, as_of)
+    tier, severity = escalation.tier, state.severity
+    pauses = [
+        (start.astimezone(UTC), None if end is None else end.astimezone(UTC))
+        for start, end in state.pauses
+    ]
+    runs = _runs(opened, timeline, as_of)
+    clocks: list[_Planned] = []
 
-    def severity_at(self, at: datetime) -> str:
-        severities = self.state.severities
-        current = severities[0][1]
-        for since, severity in severities[1:]:
-            if since > at:
-                break
-            current = severity
-        return current
+    target = rules.target("acknowledge", severity, tier)
+    if target is not None:
+        clocks.append(_timed("acknowledge", runs.acknowledge, pauses, calendar, target))
 
-    def missed_cycles(self, cycles: Sequence[_Run]) -> int:
-        """Finished cycles that ended after their deadline, under the target in force when
-        each finished (the rule of `_state` for a stopped clock)."""
+    target = rules.target("customer_update", severity, tier)
+    if target is not None:
         missed = 0
-        single = len(self.state.severities) == 1
-        for start, stop in cycles:
-            assert stop is not None  # only the last cycle can still be running
-            severity = self.state.severity if single else self.severity_at(stop)
-            target = self.rules.target("customer_update", severity, self.tier)
-            # Open time never exceeds real time, so a deadline is at least the target after
-            # the start: a cycle no longer than its target is met without asking the
-            # calendar, and most cycles are.
-            if target is None or (stop - start).total_seconds() <= target:
-                continue
-            spans = _spans(((start, stop),), self.pauses, self.now)
-            if stop > _measure(self.calendar, spans, target, stop)[1]:
-                missed += 1
-        return missed
+        if len(runs.cycles) > 1:
+            missed = _missed_cycles(runs.cycles[:-1], state, pauses, calendar, rules, tier)
+        clocks.append(_timed("customer_update", runs.cycles[-1:], pauses, calendar, target, missed))
 
-    def clocks(
-        self,
-        opened: datetime,
-        timeline: Sequence[Mapping[str, Any]],
-        actions: Sequence[Mapping[str, Any]],
-        postmortem_status: str | None,
-        postmortem_reviewed_at: datetime | None,
-    ) -> list[Clock]:
-        rules, tier, state = self.rules, self.tier, self.state
-        severity = state.severity
-        runs = _runs(opened, timeline, self.now)
-        clocks: list[Clock] = []
-
-        target = rules.target("acknowledge", severity, tier)
+    for name, clock_runs in (("mitigate", runs.mitigate), ("resolve", runs.resolve)):
+        target = rules.target(name, severity, tier)
         if target is not None:
-            clocks.append(self.timed("acknowledge", runs.acknowledge, target))
+            clocks.append(_timed(name, clock_runs, pauses, calendar, target))
 
-        target = rules.target("customer_update", severity, tier)
+    postmortem = None
+    if state.resolved_at is not None and state.status in (RESOLVED, CLOSED):
+        target = rules.target("postmortem", severity, tier)
         if target is not None:
-            missed = self.missed_cycles(runs.cycles[:-1]) if len(runs.cycles) > 1 else 0
-            clocks.append(self.timed("customer_update", runs.cycles[-1:], target, missed))
+            resolved_at = state.resolved_at.astimezone(UTC)
+            pending = _timed("postmortem", [(resolved_at, None)], (), calendar, target)
+            assert isinstance(pending, tuple)
+            postmortem = (epoch_us(resolved_at), rfc3339(resolved_at), target, tuple(pending))
 
-        for name, clock_runs in (("mitigate", runs.mitigate), ("resolve", runs.resolve)):
-            target = rules.target(name, severity, tier)
-            if target is not None:
-                clocks.append(self.timed(name, clock_runs, target))
-
-        if state.resolved_at is not None and state.status in (RESOLVED, CLOSED):
-            target = rules.target("postmortem", severity, tier)
-            if target is not None:
-                clocks.append(
-                    self.postmortem(
-                        state.resolved_at.astimezone(UTC),
-                        target,
-                        postmortem_status,
-                        postmortem_reviewed_at,
-                    )
-                )
-
-        clocks.extend(self.action(action) for action in actions)
-        return clocks
-
-    def postmortem(
-        self, resolved_at: datetime, target: int, status: str | None, reviewed_at: datetime | None
-    ) -> Clock:
-        done = status in POSTMORTEM_DONE
-        if done and reviewed_at is None:
-            # Reviewed at an unknown time: met, but nothing can be said about how long it took.
-            return Clock(
-                clock="postmortem",
-                state=MET,
-                target_seconds=target,
-                deadline=_measure(self.calendar, (), target, resolved_at)[1],
-                started_at=resolved_at,
-                stopped_at=None,
-                elapsed_seconds=0.0,
-                remaining_seconds=None,
-                overdue_seconds=0.0,
-                calendar=self.calendar.id,
-            )
-        stop = None
-        if done and reviewed_at is not None and reviewed_at <= self.now:
-            stop = reviewed_at.astimezone(UTC)
-        return self.timed("postmortem", [(resolved_at, stop)], target)
-
-    def action(self, action: Mapping[str, Any]) -> Clock:
-        deadline = self.rules.due(action["due"])
-        now = self.now
-        done_at = _done_at(action, now)
-        late = ((done_at or now) - deadline).total_seconds()
+    settled = max(opened, state.last_event_at or opened)
+    actions: list[_Planned] = []
+    for action in escalation.data.get("actions") or []:
+        done_at = _done_at(action, as_of)
         if done_at is not None:
-            state = MISSED if late > 0 else MET
-        elif late > 0:
-            state = OVERDUE
-        else:
-            state = AT_RISK if -late <= ACTION_AT_RISK_SECONDS else RUNNING
-        return Clock(
-            clock=f"action:{action['id']}",
-            state=state,
-            target_seconds=None,
-            deadline=deadline,
-            started_at=None,
-            stopped_at=done_at,
-            elapsed_seconds=0.0,
-            remaining_seconds=max(-late, 0.0),
-            overdue_seconds=max(late, 0.0),
-            calendar=self.rules.zone.key,
-        )
+            settled = max(settled, done_at)
+        actions.append(_action(action, rules.due(action["due"]), done_at, rules.zone.key))
+
+    return _Plan(
+        epoch_us(settled),
+        escalation.title,
+        escalation.drill,
+        severity,
+        state.owner,
+        state.status,
+        state.active,
+        calendar.id,
+        clocks,
+        postmortem,
+        actions,
+    )
 
 
-def _done_at(action: Mapping[str, Any], now: datetime) -> datetime | None:
-    """When an action was done, in UTC, if that was by now."""
+def _missed_cycles(
+    cycles: Sequence[_Run],
+    state: State,
+    pauses: _Pauses,
+    calendar: Calendar,
+    rules: _Rules,
+    tier: str,
+) -> int:
+    """Finished update cycles that ended after their deadline, under the target in force when
+    each finished (the rule of `_state` for a stopped clock)."""
+    missed = 0
+    severities = state.severities
+    for start, stop in cycles:
+        assert stop is not None  # only the last cycle can still be running
+        severity = severities[0][1]
+        for since, later in severities[1:]:
+            if since > stop:
+                break
+            severity = later
+        target = rules.target("customer_update", severity, tier)
+        # Open time never exceeds real time, so a deadline is at least the target after the
+        # start: a cycle no longer than its target is met without asking the calendar, and
+        # most cycles are.
+        if target is None or (stop - start).total_seconds() <= target:
+            continue
+        spans, _ = _spans(((start, stop),), pauses)
+        used, deadline = _fold(calendar, spans, target)
+        if deadline is None:
+            deadline = calendar.add(stop, target - used)
+        if stop > deadline:
+            missed += 1
+    return missed
+
+
+def _action(
+    action: Mapping[str, Any], deadline: datetime, done_at: datetime | None, zone: str
+) -> _Planned:
+    """An action is due at the end of its due date and counts real time (see the module)."""
+    name = f"action:{action['id']}"
+    if done_at is None:
+        return _Due(name, epoch_us(deadline), rfc3339(deadline))
+    late = (done_at - deadline).total_seconds()
+    return _clock_json(
+        name,
+        MISSED if late > 0 else MET,
+        None,
+        rfc3339(deadline),
+        rfc3339(done_at),
+        0.0,
+        max(-late, 0.0),
+        max(late, 0.0),
+        None,
+        0,
+        zone,
+    )
+
+
+def _done_at(action: Mapping[str, Any], now: datetime | None) -> datetime | None:
+    """When an action was done, in UTC, if that was by now (None: ever)."""
     done = action.get("done_at")
     if isinstance(done, str):
         done_at = _utc(done)
@@ -544,7 +680,160 @@ def _done_at(action: Mapping[str, Any], now: datetime) -> datetime | None:
         done_at = done.astimezone(UTC)
     else:
         return None
-    return done_at if done_at <= now else None
+    return done_at if now is None or done_at <= now else None
+
+
+def _file_plan(policy: Policy, source: SourceFile) -> tuple[Any, ...] | str | None:
+    """The plan of one record file as the parse cache keeps it: plain tuples, or why the record
+    cannot be measured, or None for a file that is not a valid record."""
+    if source.kind != "escalation" or not source.valid:
+        return None
+    escalation = Escalation.from_data(source.path, source.data)
+    rules = _rules_of(policy)
+    why = _unmeasurable(escalation, rules)
+    if why is not None:
+        return why
+    plan = _plan(escalation, rules, None)
+    assert plan is not None  # planned as of no instant, every record is open
+    return (
+        *plan[:8],
+        [entry if isinstance(entry, dict) else tuple(entry) for entry in plan.clocks],
+        plan.postmortem,
+        [entry if isinstance(entry, dict) else tuple(entry) for entry in plan.actions],
+    )
+
+
+# `Repo.load(derive=(FILE_PLAN,))` plans each record in the parse workers, and the parse cache
+# keeps the plan under the policy's digest, so a report over unchanged records only reads.
+FILE_PLAN = Derivation("sla", _file_plan)
+
+
+# --- reading a plan as of now ----------------------------------------------------------------
+
+
+class _Reading:
+    """Plans read as of one instant; `now` is converted once per calendar."""
+
+    def __init__(self, rules: _Rules, now: datetime) -> None:
+        self.rules = rules
+        self.now = now
+        self.now_us = epoch_us(now)
+        self._moments: dict[str, Moment] = {}
+
+    def clocks(
+        self,
+        plan: _Plan,
+        calendar: Calendar,
+        postmortem_status: str | None,
+        postmortem_reviewed_at: datetime | None,
+    ) -> list[dict[str, Any]]:
+        """Every clock of a plan as of now, as JSON, in CLOCK_ORDER then its actions."""
+        read = [
+            entry if isinstance(entry, dict) else self.counting(_Counting(*entry), calendar)
+            for entry in plan.clocks
+        ]
+        if plan.postmortem is not None:
+            read.append(
+                self.postmortem(
+                    plan.postmortem, calendar, postmortem_status, postmortem_reviewed_at
+                )
+            )
+        read.extend(
+            entry if isinstance(entry, dict) else self.due(_Due(*entry)) for entry in plan.actions
+        )
+        return read
+
+    def counting(self, clock: _Counting, calendar: Calendar) -> dict[str, Any]:
+        now_us = self.now_us
+        used, deadline, deadline_text = clock.used, clock.deadline, clock.deadline_text
+        if clock.tail is not None and now_us > clock.tail:
+            moment = self._moments.get(calendar.id)
+            if moment is None:
+                moment = self._moments[calendar.id] = calendar.moment(self.now)
+            span = calendar.open_between((clock.tail, clock.tail_day), moment)
+            if deadline is None and used + span >= clock.target:
+                deadline, deadline_text = clock.tail_deadline, clock.tail_deadline_text
+            used += span
+        if deadline is None:
+            at = calendar.add(self.now, clock.target - used)
+            deadline, deadline_text = epoch_us(at), rfc3339(at)
+        target = clock.target
+        state = _state(
+            used,
+            target,
+            deadline,
+            now_us,
+            stopped_at=None,
+            paused=clock.paused,
+            ratio=self.rules.ratio,
+        )
+        return _clock_json(
+            clock.clock,
+            state,
+            target,
+            deadline_text,
+            None,
+            used,
+            max(target - used, 0.0),
+            max(used - target, 0.0),
+            clock.started_at,
+            clock.missed_cycles,
+            calendar.id,
+        )
+
+    def postmortem(
+        self,
+        planned: tuple[int, str, int, tuple[Any, ...]],
+        calendar: Calendar,
+        status: str | None,
+        reviewed_at: datetime | None,
+    ) -> dict[str, Any]:
+        resolved_us, resolved_text, target, pending = planned
+        counting = _Counting(*pending)
+        if status in POSTMORTEM_DONE:
+            if reviewed_at is None:
+                # Reviewed at an unknown time: met, but nothing can be said about how long.
+                return _clock_json(
+                    "postmortem",
+                    MET,
+                    target,
+                    counting.tail_deadline_text,
+                    None,
+                    0.0,
+                    None,
+                    0.0,
+                    resolved_text,
+                    0,
+                    calendar.id,
+                )
+            if reviewed_at <= self.now:
+                stopped = _timed(
+                    "postmortem",
+                    [(from_epoch_us(resolved_us), reviewed_at.astimezone(UTC))],
+                    (),
+                    calendar,
+                    target,
+                )
+                assert isinstance(stopped, dict)
+                return stopped
+        return self.counting(counting, calendar)
+
+    def due(self, action: _Due) -> dict[str, Any]:
+        late = (self.now_us - action.deadline) / 1_000_000
+        state = OVERDUE if late > 0 else AT_RISK if -late <= ACTION_AT_RISK_SECONDS else RUNNING
+        return _clock_json(
+            action.clock,
+            state,
+            None,
+            action.deadline_text,
+            None,
+            0.0,
+            max(-late, 0.0),
+            max(late, 0.0),
+            None,
+            0,
+            self.rules.zone.key,
+        )
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -563,37 +852,15 @@ def clocks_for(
     A clock without a target for the severity and tier is left out, and so is every clock of
     a record opened after now. Raises PolicyError when the tier has no calendar.
     """
-    measured = _measure_one(
-        escalation, _Rules(policy), _as_utc(now), postmortem_status, postmortem_reviewed_at
-    )
-    return measured[1] if measured is not None else []
-
-
-def _measure_one(
-    escalation: Escalation,
-    rules: _Rules,
-    now: datetime,
-    postmortem_status: str | None,
-    postmortem_reviewed_at: datetime | None,
-) -> tuple[State, list[Clock]] | None:
-    """The state and clocks as of now; None for a record not opened by then."""
-    opened = escalation.opened_at.astimezone(UTC)
-    if opened > now:
-        return None
-    calendar = rules.calendar(escalation.tier, escalation.region)
-    if calendar is None:
-        raise PolicyError(
-            f"tier {escalation.tier!r} has no calendar in policy/matrix.yaml and "
-            "policy/calendars.yaml",
-            path=escalation.path,
-            pointer="/customer/tier",
-            rule="sla/calendar",
-        )
-    state, timeline = _as_of(escalation, now)
-    measure = _Measure(escalation, state, calendar, rules, now)
-    actions = escalation.data.get("actions") or []
+    rules = _rules_of(policy)
+    now = _as_utc(now)
+    plan = _plan(escalation, rules, now)
+    if plan is None:
+        return []
+    calendar = rules.policy.calendars[plan.calendar]
     reviewed_at = postmortem_reviewed_at.astimezone(UTC) if postmortem_reviewed_at else None
-    return state, measure.clocks(opened, timeline, actions, postmortem_status, reviewed_at)
+    read = _Reading(rules, now).clocks(plan, calendar, postmortem_status, reviewed_at)
+    return [Clock.from_json(clock) for clock in read]
 
 
 def _as_utc(now: datetime) -> datetime:
@@ -606,17 +873,41 @@ def _require_aware(now: datetime) -> None:
         raise ValueError(f"now={now.isoformat()} is a naive datetime: give it a timezone")
 
 
-def _urgency(clocks: Sequence[Clock]) -> tuple[int, datetime]:
-    """Sort key: the most urgent live state first, then the nearest deadline."""
-    live = [clock for clock in clocks if clock.live]
-    if not live:
-        return len(STATES), datetime.max.replace(tzinfo=UTC)
-    rank = min(STATES.index(clock.state) for clock in live)
-    nearest = min(
-        (clock.deadline for clock in live if clock.deadline is not None),
-        default=datetime.max.replace(tzinfo=UTC),
-    )
-    return rank, nearest
+_NEVER = 2**63  # µs: later than any deadline, for records with nothing counting
+
+
+class Measured:
+    """One escalation in a report: its state and clocks as of the report's instant."""
+
+    __slots__ = (
+        "_clocks", "drill", "escalation", "json", "owner", "severity", "status", "title", "urgency",
+    )  # fmt: skip
+
+    def __init__(self, escalation: Escalation, plan: _Plan, json: list[dict[str, Any]]) -> None:
+        self.escalation = escalation
+        # From the plan, which holds them as of the report, so the record is not read again.
+        self.title, self.drill = plan.title, plan.drill
+        self.severity, self.owner, self.status = plan.severity, plan.owner, plan.status
+        self.json = json  # the clocks in the JSON report's shape
+        self._clocks: list[Clock] | None = None
+        # The most urgent live state first, then the nearest deadline of a live clock.
+        rank, nearest = len(STATES), _NEVER
+        for clock in json:
+            state = clock["state"]
+            if state in LIVE_STATES:
+                rank = min(rank, STATES.index(state))
+                nearest = min(nearest, _instant_us(clock["deadline"]))
+        self.urgency = (rank, nearest)
+
+    @property
+    def clocks(self) -> list[Clock]:
+        if self._clocks is None:
+            self._clocks = [Clock.from_json(clock) for clock in self.json]
+        return self._clocks
+
+
+def _instant_us(text: str | None) -> int:
+    return _NEVER if text is None else epoch_us(datetime.fromisoformat(text))
 
 
 @dataclass
@@ -629,28 +920,39 @@ class SlaReport:
     """
 
     now: datetime
-    escalations: list[tuple[Escalation, list[Clock]]] = field(default_factory=list)
+    measured: list[Measured] = field(default_factory=list)
     skipped: list[Finding] = field(default_factory=list)  # files not measured, and why
     states: dict[str, State] = field(default_factory=dict, repr=False)  # as of now, by id
 
-    def flagged(self, *states: str) -> list[tuple[Escalation, Clock]]:
-        """Clocks of non-drill escalations in the given states: most overdue, then least left."""
+    @property
+    def escalations(self) -> list[tuple[Escalation, list[Clock]]]:
+        return [(row.escalation, row.clocks) for row in self.measured]
+
+    def _flagged(self, states: Iterable[str]) -> list[tuple[Measured, dict[str, Any]]]:
+        wanted = set(states)
         found = [
-            (escalation, clock)
-            for escalation, clocks in self.escalations
-            if not escalation.drill
-            for clock in clocks
-            if clock.state in states
+            (row, clock)
+            for row in self.measured
+            if not row.drill
+            for clock in row.json
+            if clock["state"] in wanted
         ]
         found.sort(
             key=lambda pair: (
-                STATES.index(pair[1].state),
-                -pair[1].overdue_seconds,
-                pair[1].remaining_seconds or 0.0,
-                pair[0].id,
+                STATES.index(pair[1]["state"]),
+                -pair[1]["overdue_seconds"],
+                pair[1]["remaining_seconds"] or 0.0,
+                pair[0].escalation.id,
             )
         )
         return found
+
+    def flagged(self, *states: str) -> list[tuple[Escalation, Clock]]:
+        """Clocks of non-drill escalations in the given states: most overdue, then least left."""
+        return [
+            (row.escalation, row.clocks[row.json.index(clock)])
+            for row, clock in self._flagged(states)
+        ]
 
     @property
     def overdue(self) -> list[tuple[Escalation, Clock]]:
@@ -661,31 +963,28 @@ class SlaReport:
 
     def as_json(self) -> dict[str, Any]:
         """The `sla check --format json` contract shape (extras: title, drill, skipped)."""
-        escalations = []
-        for escalation, clocks in self.escalations:
-            state = self.state_of(escalation)
-            escalations.append(
-                {
-                    "id": escalation.id,
-                    "file": escalation.path,
-                    "severity": state.severity,
-                    "owner": state.owner,
-                    "status": state.status,
-                    "clocks": [clock.as_json() for clock in clocks],
-                    "title": escalation.title,
-                    "drill": escalation.drill,
-                }
-            )
         return {
             "now": rfc3339(self.now),
-            "escalations": escalations,
+            "escalations": [
+                {
+                    "id": row.escalation.id,
+                    "file": row.escalation.path,
+                    "severity": row.severity,
+                    "owner": row.owner,
+                    "status": row.status,
+                    "clocks": row.json,
+                    "title": row.title,
+                    "drill": row.drill,
+                }
+                for row in self.measured
+            ],
             "overdue": [
                 {
-                    "id": escalation.id,
-                    "clock": clock.clock,
-                    "overdue_seconds": clock.overdue_seconds,
+                    "id": row.escalation.id,
+                    "clock": clock["clock"],
+                    "overdue_seconds": clock["overdue_seconds"],
                 }
-                for escalation, clock in self.overdue
+                for row, clock in self._flagged((OVERDUE,))
             ],
             "skipped": [finding.as_json() for finding in self.skipped],
         }
@@ -702,27 +1001,6 @@ def _unmeasurable(escalation: Escalation, rules: _Rules) -> str | None:
     if rules.calendar(escalation.tier, escalation.region) is None:
         return f"tier {escalation.tier!r} has no calendar (see policy/matrix.yaml)"
     return None
-
-
-def _may_be_live(
-    escalation: Escalation,
-    rules: _Rules,
-    now: datetime,
-    postmortem_status: str | None,
-    postmortem_reviewed_at: datetime | None,
-) -> bool:
-    """False only when no clock of the record can still be counting: most of a large
-    repository is closed history, and this spares measuring it when only live clocks matter."""
-    state = escalation.state
-    if state.active or (state.last_event_at is not None and state.last_event_at > now):
-        return True  # open, or measured as of an earlier instant: measure it properly
-    if any(_done_at(action, now) is None for action in escalation.data.get("actions") or []):
-        return True
-    if rules.target("postmortem", state.severity, escalation.tier) is None:
-        return False
-    if postmortem_status not in POSTMORTEM_DONE:
-        return True
-    return postmortem_reviewed_at is not None and postmortem_reviewed_at > now
 
 
 def _postmortem_facts(repo: Repo, escalation_id: str) -> tuple[str | None, datetime | None]:
@@ -742,6 +1020,10 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
     counting (a postmortem not yet reviewed, an action not done). Records that do not
     validate are not measured; each is named in `skipped`. Raises PolicyError when the
     severity, matrix or calendar policy is unusable.
+
+    Each record's plan comes from the parse cache when its file and the policy are unchanged
+    (`Repo.load(derive=(FILE_PLAN,))` makes the plans in the parse workers); new plans are
+    kept for the next run.
     """
     now = _as_utc(now)
     policy = repo.policy
@@ -753,43 +1035,73 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
             path=policy.file(broken[0]),
             rule="sla/policy",
         )
-    rules = _Rules(policy)
+    rules = _rules_of(policy)
+    reading = _Reading(rules, now)
     report = SlaReport(now=now)
+    records: dict[str, SourceFile] = {}
     for source in repo.sources:
-        if not source.valid:
-            what = "not measured" if source.kind == "escalation" else "postmortem ignored"
-            report.skipped.append(
-                Finding(
-                    file=source.path,
-                    rule="sla/invalid",
-                    message=f"{what}: the file does not validate "
-                    f"(run `escalate validate {source.path}`)",
-                    severity="warning",
-                )
+        if source.valid:
+            if source.kind == "escalation":
+                records[source.path] = source
+            continue
+        what = "not measured" if source.kind == "escalation" else "postmortem ignored"
+        report.skipped.append(
+            Finding(
+                file=source.path,
+                rule="sla/invalid",
+                message=f"{what}: the file does not validate "
+                f"(run `escalate validate {source.path}`)",
+                severity="warning",
             )
+        )
     for escalation in repo.escalations.values():
-        why = _unmeasurable(escalation, rules)
-        if why is not None:
+        planned = repo.derived(records[escalation.path], FILE_PLAN)
+        if isinstance(planned, str):
             report.skipped.append(
                 Finding(
                     file=escalation.path,
                     rule="sla/invalid",
-                    message=f"not measured: {why}",
+                    message=f"not measured: {planned}",
                     severity="warning",
                 )
             )
             continue
+        plan = _Plan(*planned)
+        if plan.settled > reading.now_us:
+            # Measured as of an instant before the record's last one: plan it as of then.
+            earlier = _plan(escalation, rules, now)
+            if earlier is None:
+                continue  # not opened yet
+            plan = earlier
+            state = _as_of(escalation, now)[0]
+            if state is not escalation.state:
+                report.states[escalation.id] = state
         status, reviewed_at = _postmortem_facts(repo, escalation.id)
-        if live_only and not _may_be_live(escalation, rules, now, status, reviewed_at):
+        if live_only and not _may_be_live(plan, status, reviewed_at, now):
             continue
-        measured = _measure_one(escalation, rules, now, status, reviewed_at)
-        if measured is None:
-            continue  # not opened yet
-        state, clocks = measured
-        if live_only and not state.active and not any(clock.live for clock in clocks):
+        clocks = reading.clocks(plan, policy.calendars[plan.calendar], status, reviewed_at)
+        if live_only and not plan.active and not any(c["state"] in LIVE_STATES for c in clocks):
             continue
-        report.escalations.append((escalation, clocks))
-        if state is not escalation.state:
-            report.states[escalation.id] = state
-    report.escalations.sort(key=lambda pair: (*_urgency(pair[1]), pair[0].id))
+        report.measured.append(Measured(escalation, plan, clocks))
+    repo.save_cache()
+    report.measured.sort(key=lambda row: (*row.urgency, row.escalation.id))
     return report
+
+
+def _may_be_live(
+    plan: _Plan,
+    postmortem_status: str | None,
+    postmortem_reviewed_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """False only when no clock of the record can still be counting: most of a large
+    repository is closed history, and this spares reading it when only live clocks matter."""
+    if plan.active:
+        return True
+    if any(not isinstance(entry, dict) for entry in (*plan.clocks, *plan.actions)):
+        return True  # a clock still counting
+    if plan.postmortem is None:
+        return False
+    if postmortem_status not in POSTMORTEM_DONE:
+        return True
+    return postmortem_reviewed_at is not None and postmortem_reviewed_at > now
