@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
@@ -233,20 +233,62 @@ def events_of(data: Mapping[str, Any]) -> list[Event]:
     ]
 
 
-@dataclass
+class _HoldsData(Protocol):
+    """A parsed file (`repo.SourceFile`), which may decode its data only when asked."""
+
+    @property
+    def data(self) -> Any: ...
+
+
 class Escalation:
     """One schema-valid record, its file, and its derived state (replayed when first read).
 
     The replay is lazy because a warm `escalate validate` has every file's findings cached
-    and reads no state at all; on 10,000 records the replay is a third of its time.
+    and reads no state at all; on 10,000 records the replay is a third of its time. The data
+    itself can be lazy too (`of`): a warm `sla check` reads only what the parse cache's
+    derivations kept, and never the record's contents.
     """
 
-    path: str  # repo-relative, POSIX separators
-    data: Mapping[str, Any]
+    def __init__(
+        self,
+        path: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        source: _HoldsData | None = None,
+        escalation_id: str | None = None,
+    ) -> None:
+        if (data is None) == (source is None):
+            raise TypeError("give an escalation either its data or the file that holds it")
+        self.path = path  # repo-relative, POSIX separators
+        self._data = data
+        self._source = source
+        self._id = escalation_id
 
     @classmethod
     def from_data(cls, path: str, data: Mapping[str, Any]) -> Escalation:
         return cls(path, data)
+
+    @classmethod
+    def of(cls, source: _HoldsData, path: str, escalation_id: str) -> Escalation:
+        """The record a parsed file holds, its data read from the file when first needed."""
+        return cls(path, source=source, escalation_id=escalation_id)
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        if self._data is None:
+            assert self._source is not None
+            self._data, self._source = self._source.data, None
+        return self._data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Escalation):
+            return NotImplemented
+        return (self.path, self.data) == (other.path, other.data)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable data, as the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"Escalation({self.path!r})"
 
     @cached_property
     def _derived(self) -> tuple[State, list[Problem]]:
@@ -262,7 +304,7 @@ class Escalation:
 
     @property
     def id(self) -> str:
-        return str(self.data["id"])
+        return self._id if self._id is not None else str(self.data["id"])
 
     @property
     def title(self) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import __version__
+from .calendar import known_country_holidays, recall_country_holidays
 from .errors import EscalateError, Finding, ParseError
 from .policy import Policy, load_policy, locate_findings
 from .records import Escalation
@@ -42,23 +43,66 @@ def find_root(start: Path) -> Path | None:
     return None
 
 
-@dataclass
 class SourceFile:
-    """One record or postmortem file: its parsed data and its own (non cross-file) findings."""
+    """One record or postmortem file: its parsed data and its own (non cross-file) findings.
 
-    path: str  # repo-relative, POSIX separators
-    kind: str  # "escalation" or "postmortem"
-    digest: str
-    data: Any  # None when the file could not be parsed
-    findings: list[Finding]
-    body_line: int = 0  # postmortems: the line where the Markdown body starts
-    # What derivations worked out from this file under a policy: name -> (the policy's
-    # digest, the result), kept in the parse cache (see `Derivation`).
-    derived: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    A file found in the parse cache gets its data when it is first asked for: the data of
+    every cached file is one marshal blob, decoded on first use, so a command answered from
+    the derivations alone (a warm `sla check`) never decodes the records' contents.
+    """
+
+    __slots__ = (
+        "_cached", "_data", "body_line", "derived", "digest", "findings", "key", "kind",
+        "parsed", "path",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        path: str,
+        kind: str,
+        digest: str,
+        data: Any,
+        findings: list[Finding],
+        body_line: int = 0,
+        derived: dict[str, tuple[str, Any]] | None = None,
+        *,
+        cached: tuple[_CachedData, str | None] | None = None,
+    ) -> None:
+        self.path = path  # repo-relative, POSIX separators
+        self.kind = kind  # "escalation" or "postmortem"
+        self.digest = digest
+        self.findings = findings
+        self.body_line = body_line  # postmortems: the line where the Markdown body starts
+        # What derivations worked out from this file under a policy: name -> (the policy's
+        # digest, the result), kept in the parse cache (see `Derivation`).
+        self.derived: dict[str, tuple[str, Any]] = {} if derived is None else derived
+        self._data = data  # None when the file could not be parsed (or is not decoded yet)
+        self._cached = cached[0] if cached is not None else None
+        self.parsed = cached is not None or data is not None
+        # The id the file gives itself, known without decoding a cached file's data.
+        self.key = cached[1] if cached is not None else _key_of(data)
+
+    @property
+    def data(self) -> Any:
+        if self._cached is not None:
+            self._data = self._cached.data(self.path)
+            self._cached = None
+        return self._data
 
     @property
     def valid(self) -> bool:
-        return self.data is not None and not any(f.severity == "error" for f in self.findings)
+        return self.parsed and not any(f.severity == "error" for f in self.findings)
+
+    def with_data(self, data: Any) -> SourceFile:
+        """This file as if it held `data`, with its findings (derivations are made anew)."""
+        return SourceFile(self.path, self.kind, self.digest, data, self.findings, self.body_line)
+
+    def __repr__(self) -> str:
+        return f"SourceFile({self.path!r}, {self.kind!r}, valid={self.valid})"
+
+
+def _key_of(data: Any) -> str | None:
+    return str(data["id"]) if isinstance(data, dict) and "id" in data else None
 
 
 # --- reading one file --------------------------------------------------------------------
@@ -156,22 +200,45 @@ def cache_dir() -> Path:
 
 
 def _to_entry(source: SourceFile) -> tuple[Any, ...]:
-    """A SourceFile as plain data for marshal: the parse cache's entry, and what a worker
-    process sends back (marshal reads it three times faster than pickle reads a dataclass)."""
+    """A SourceFile but for its data, as plain data for marshal: the parse cache's entry
+    (marshal reads it three times faster than pickle reads an object)."""
     return (
         source.digest,
         source.kind,
-        source.data,
         [finding.as_tuple() for finding in source.findings],
         source.body_line,
         source.derived,
+        source.key,
+        source.parsed,
     )
 
 
-def _from_entry(path: str, entry: tuple[Any, ...]) -> SourceFile:
-    digest, kind, data, findings, body_line, derived = entry
+def _from_entry(
+    path: str, entry: tuple[Any, ...], data: Any = None, cached: _CachedData | None = None
+) -> SourceFile:
+    """The inverse of `_to_entry`, with the data given or left to `cached`."""
+    digest, kind, findings, body_line, derived, key, parsed = entry
     findings = [Finding(*f) for f in findings]
-    return SourceFile(path, kind, digest, data, findings, body_line, derived)
+    lazy = (cached, key) if cached is not None and parsed else None
+    return SourceFile(path, kind, digest, data, findings, body_line, derived, cached=lazy)
+
+
+class _CachedData:
+    """The data of every file in the parse cache: one marshal blob, decoded on first use."""
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+        self._decoded: dict[str, Any] | None = None
+
+    def data(self, path: str) -> Any:
+        return self.all().get(path)
+
+    def all(self) -> dict[str, Any]:
+        if self._decoded is None:
+            with _collector_paused():
+                self._decoded = marshal.loads(self._blob) if self._blob else {}
+            self._blob = b""
+        return self._decoded
 
 
 class ParseCache:
@@ -185,10 +252,14 @@ class ParseCache:
         key = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
         self.path = cache_dir() / f"parse-{key}.marshal"
         self.salt = salt
-        self.entries: dict[str, tuple[Any, ...]] = {}
+        self.entries: dict[str, tuple[Any, ...]] = {}  # path -> `_to_entry`
+        self._data = _CachedData(b"")  # path -> data, of the entries read from the file
+        self._fresh: dict[str, Any] = {}  # path -> data, of the entries put since
         # policy kind -> "<schema digest>:<text digest>" of the last copy found schema-valid
         self.policy_valid: dict[str, str] = {}
         self._policy_valid_read: dict[str, str] = {}
+        # What the repository as a whole worked out (see `remember`), by name.
+        self.memo: dict[str, Any] = {}
         self.dirty = False
         try:
             with open(self.path, "rb") as handle:
@@ -198,8 +269,10 @@ class ParseCache:
             stored = marshal.loads(blob)
             if stored.get("salt") == salt:
                 self.entries = stored["entries"]
+                self._data = _CachedData(stored["data"])
                 self.policy_valid = dict(stored["policy_valid"])
                 self._policy_valid_read = dict(self.policy_valid)
+                self.memo = stored["memo"]
         except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
             self.entries = {}
 
@@ -207,17 +280,28 @@ class ParseCache:
         entry = self.entries.get(path)
         if entry is None or entry[0] != digest:
             return None
-        return _from_entry(path, entry)
+        if path in self._fresh:
+            return _from_entry(path, entry, self._fresh[path])
+        return _from_entry(path, entry, cached=self._data)
 
     def put(self, source: SourceFile) -> None:
         self.entries[source.path] = _to_entry(source)
+        if source._cached is not self._data:  # the data is not in the blob already
+            self._fresh[source.path] = source.data
         self.dirty = True
+
+    def remember(self, name: str, value: Any) -> None:
+        """Keep plain data about the repository as a whole for the next run."""
+        if self.memo.get(name) != value:
+            self.memo[name] = value
+            self.dirty = True
 
     def prune(self, keep: Iterable[str]) -> None:
         wanted = set(keep)
         for path in list(self.entries):
             if path not in wanted:
                 del self.entries[path]
+                self._fresh.pop(path, None)
                 self.dirty = True
 
     def save(self) -> None:
@@ -225,8 +309,19 @@ class ParseCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            data = {
+                path: self._fresh[path] if path in self._fresh else self._data.data(path)
+                for path, entry in self.entries.items()
+                if entry[6]  # parsed
+            }
             blob = marshal.dumps(
-                {"salt": self.salt, "entries": self.entries, "policy_valid": self.policy_valid}
+                {
+                    "salt": self.salt,
+                    "entries": self.entries,
+                    "data": marshal.dumps(data),
+                    "policy_valid": self.policy_valid,
+                    "memo": self.memo,
+                }
             )
             temp = self.path.with_suffix(f".{os.getpid()}.tmp")
             temp.write_bytes(blob)
@@ -311,7 +406,7 @@ def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
 
 
 def _parse_batch_remote(batch: Sequence[tuple[str, str, str]]) -> bytes:
-    return marshal.dumps([(s.path, _to_entry(s)) for s in _parse_batch(batch)])
+    return marshal.dumps([(s.path, _to_entry(s), s.data) for s in _parse_batch(batch)])
 
 
 def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> list[SourceFile]:
@@ -328,9 +423,9 @@ def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> lis
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         return [
-            _from_entry(path, entry)
+            _from_entry(path, entry, data)
             for blob in pool.map(_parse_batch_remote, batches)
-            for path, entry in marshal.loads(blob)
+            for path, entry, data in marshal.loads(blob)
         ]
 
 
@@ -371,6 +466,8 @@ class Repo:
             )
         schemas = SchemaStore(root)
         cache = ParseCache(root, _cache_salt(schemas)) if use_cache else None
+        if cache is not None and "country_holidays" in cache.memo:
+            recall_country_holidays(cache.memo["country_holidays"])
         with _collector_paused():
             policy, policy_findings = load_policy(
                 root, schemas, verified=cache.policy_valid if cache else None
@@ -380,11 +477,12 @@ class Repo:
         for source in repo.sources:
             if not source.valid:
                 continue
+            assert source.key is not None  # the schemas require an id
             if source.kind == "escalation":
-                escalation = Escalation.from_data(source.path, source.data)
-                repo.escalations.setdefault(escalation.id, escalation)
+                escalation = Escalation.of(source, source.path, source.key)
+                repo.escalations.setdefault(source.key, escalation)
             else:
-                repo.postmortems.setdefault(str(source.data["id"]), source)
+                repo.postmortems.setdefault(source.key, source)
         return repo
 
     def discover(self) -> list[tuple[str, str, str]]:
@@ -445,7 +543,12 @@ class Repo:
         return value
 
     def save_cache(self) -> None:
+        """Write the parse cache if this run added to it: parsed files, what derivations worked
+        out, and the country holidays the calendars looked up."""
         if self._cache is not None:
+            known = known_country_holidays()
+            if known is not None:
+                self._cache.remember("country_holidays", known)
             self._cache.save()
 
     def escalation(self, escalation_id: str) -> Escalation:

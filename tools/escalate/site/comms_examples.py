@@ -94,7 +94,7 @@ def _published_repo(site: Site) -> Any:
         if record.postmortem is not None:
             source = site.repo.postmortems.get(record.id)
             if source is not None:
-                postmortems[record.id] = dataclasses.replace(source, data=record.postmortem.data)
+                postmortems[record.id] = source.with_data(record.postmortem.data)
     return dataclasses.replace(site.repo, postmortems=postmortems)
 
 
