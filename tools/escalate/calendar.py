@@ -382,14 +382,17 @@ class Calendar:
 
 # --- country holidays ----------------------------------------------------------------------
 # The `holidays` package's answers by (country, subdivision, year), shared by every calendar
-# of the process. Importing the package and computing a year costs ~100 ms, so the parse
-# cache keeps what was looked up (`known_country_holidays`) and the next run starts from it
+# of the process. Importing the package and computing a year costs ~100 ms, so what was looked
+# up is handed on (`known_country_holidays`): kept in the parse cache for the next run, and
+# sent back by parse workers to the process that forked them. The receiver starts from it
 # (`recall_country_holidays`), checked against the installed version before its first use.
 
 _CountryYear = tuple[str, str | None, int]
 _COUNTRY_HOLIDAYS: dict[_CountryYear, frozenset[date]] = {}
-_recalled: tuple[str, dict[_CountryYear, frozenset[date]]] | None = None  # (version, dates)
-_looked_up = False  # whether the package was asked anything the recalled dates did not have
+# Recalled but not yet checked against the installed version: (version, dates, whether the
+# parse cache has them already).
+_recalled: list[tuple[str, dict[_CountryYear, frozenset[date]], bool]] = []
+_unkept = False  # whether the store holds dates the parse cache does not have yet
 
 
 def _holidays_version() -> str:
@@ -399,33 +402,41 @@ def _holidays_version() -> str:
 
 
 def _country_holidays(country: str, subdiv: str | None, year: int) -> frozenset[date]:
-    global _recalled, _looked_up
+    global _unkept
     key = (country, subdiv, year)
     found = _COUNTRY_HOLIDAYS.get(key)
     if found is not None:
         return found
-    if _recalled is not None:
-        version, dates = _recalled
-        _recalled = None
-        if version == _holidays_version():
-            _COUNTRY_HOLIDAYS.update(dates)
-            found = _COUNTRY_HOLIDAYS.get(key)
-            if found is not None:
-                return found
+    if _recalled:
+        installed = _holidays_version()
+        for version, dates, kept in _recalled:
+            if version == installed:
+                _COUNTRY_HOLIDAYS.update(dates)
+                _unkept = _unkept or not kept
+        _recalled.clear()
+        found = _COUNTRY_HOLIDAYS.get(key)
+        if found is not None:
+            return found
     # Imported here: ~100 ms that only calendars with holiday_country should pay.
     import holidays as holidays_lib
 
     loaded = holidays_lib.country_holidays(country, subdiv=subdiv, years=year)
     found = _COUNTRY_HOLIDAYS[key] = frozenset(loaded.keys())
-    _looked_up = True
+    _unkept = True
     return found
 
 
 def known_country_holidays() -> tuple[str, list[tuple[str, str | None, int, list[int]]]] | None:
     """The country holidays known so far, as plain data (dates as ordinals) with the
-    `holidays` version that gave them; None when the package was not asked anything new
-    since `recall_country_holidays`, so there is nothing new to keep."""
-    if not _looked_up:
+    `holidays` version that gave them; None when all of them came from the parse cache
+    (`recall_country_holidays(..., kept=True)`), so there is nothing new to keep or send."""
+    global _unkept
+    for version, dates, kept in _recalled:
+        # Recalled and never needed here, but news to whoever this is handed to.
+        if not kept and version == _holidays_version():
+            _COUNTRY_HOLIDAYS.update(dates)
+            _unkept = True
+    if not _unkept:
         return None
     return _holidays_version(), [
         (country, subdiv, year, sorted(day.toordinal() for day in days))
@@ -435,10 +446,10 @@ def known_country_holidays() -> tuple[str, list[tuple[str, str | None, int, list
     ]
 
 
-def recall_country_holidays(known: object) -> None:
-    """Start from what `known_country_holidays` returned in an earlier run; it is used only
-    if the installed `holidays` package is the version that gave it."""
-    global _recalled
+def recall_country_holidays(known: object, *, kept: bool) -> None:
+    """Start from what `known_country_holidays` returned elsewhere: in an earlier run (`kept`:
+    the parse cache has it) or in a parse worker. It is used only if the installed `holidays`
+    package is the version that gave it."""
     try:
         version, entries = cast(tuple[Any, Any], known)
         dates = {
@@ -447,7 +458,7 @@ def recall_country_holidays(known: object) -> None:
         }
     except (TypeError, ValueError):
         return  # not what known_country_holidays returns: ignore it
-    _recalled = (str(version), dates)
+    _recalled.append((str(version), dates, kept))
 
 
 class _RunningTotals:

@@ -406,7 +406,10 @@ def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
 
 
 def _parse_batch_remote(batch: Sequence[tuple[str, str, str]]) -> bytes:
-    return marshal.dumps([(s.path, _to_entry(s), s.data) for s in _parse_batch(batch)])
+    # With the country holidays the derivations looked up, so that the parent, which may
+    # need them too, need not import the holidays package.
+    parsed = [(s.path, _to_entry(s), s.data) for s in _parse_batch(batch)]
+    return marshal.dumps((parsed, known_country_holidays()))
 
 
 def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> list[SourceFile]:
@@ -421,12 +424,14 @@ def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> lis
     size = max(1, len(todo) // (jobs * 4))
     batches = [todo[start : start + size] for start in range(0, len(todo), size)]
     context = multiprocessing.get_context("fork")
+    sources: list[SourceFile] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        return [
-            _from_entry(path, entry, data)
-            for blob in pool.map(_parse_batch_remote, batches)
-            for path, entry, data in marshal.loads(blob)
-        ]
+        for blob in pool.map(_parse_batch_remote, batches):
+            parsed, holidays = marshal.loads(blob)
+            sources.extend(_from_entry(path, entry, data) for path, entry, data in parsed)
+            if holidays is not None:
+                recall_country_holidays(holidays, kept=False)
+    return sources
 
 
 # --- the repository ------------------------------------------------------------------------
@@ -467,7 +472,7 @@ class Repo:
         schemas = SchemaStore(root)
         cache = ParseCache(root, _cache_salt(schemas)) if use_cache else None
         if cache is not None and "country_holidays" in cache.memo:
-            recall_country_holidays(cache.memo["country_holidays"])
+            recall_country_holidays(cache.memo["country_holidays"], kept=True)
         with _collector_paused():
             policy, policy_findings = load_policy(
                 root, schemas, verified=cache.policy_valid if cache else None
