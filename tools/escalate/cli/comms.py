@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from ..comms import AUDIENCES, CHANNELS, MOMENTS
-from .common import INSTANT, Context, format_option, now_option
+from .common import INSTANT, Context, echo_json, format_option, now_option
 
 if TYPE_CHECKING:
     from ..comms import Dispatch, Message
@@ -103,7 +103,7 @@ def comms(
 
 def _show(message: Message, output_format: str) -> None:
     if output_format == "json":
-        click.echo(json.dumps(message.as_json(), indent=2, ensure_ascii=False))
+        echo_json(message.as_json())
     elif message.subject is not None:
         click.echo(f"Subject: {message.subject}\n\n{message.text}", nl=False)
     else:
@@ -157,7 +157,7 @@ def _show_dry_run(
         "would_record": dict(event),
     }
     if output_format == "json":
-        click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+        echo_json(shown)
         return
     click.echo(f"Would post to {planned.target} (the URL in ${planned.variable}):\n")
     click.echo(message.text)

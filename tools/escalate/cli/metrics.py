@@ -3,14 +3,13 @@ escalations per 1,000 tickets, repeat, compensation and reopen rates, and load p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .common import Context, format_option, now_option
+from .common import Context, echo_json, format_option, now_option
 
 if TYPE_CHECKING:
     from ..metrics import DurationGroup, Metrics
@@ -82,7 +81,7 @@ def metrics(
         raise UsageError(f"--since {since} is not before --until {until}; the period is empty")
     result = compute(repo, now, since=start, until=stop)
     if output_format == "json":
-        click.echo(json.dumps(result.as_json(), indent=2, ensure_ascii=False))
+        echo_json(result.as_json())
     else:
         click.echo(render_text(result))
 

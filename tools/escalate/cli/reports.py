@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import click
 
-from .common import Context, format_option, now_option
+from .common import Context, echo_json, format_option, now_option
 
 
 @click.command()
@@ -28,7 +27,7 @@ def show(ctx: Context, escalation_id: str, now: datetime, output_format: str) ->
     view["required_level"] = below.required if below else None
     view["triggers"] = [hit.as_json() for hit in below.hits] if below else []
     if output_format == "json":
-        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        echo_json(view)
         return
     customer = view["customer"]
     lines = [
@@ -91,7 +90,7 @@ def status(ctx: Context, now: datetime, output_format: str, show_all: bool) -> N
             rows.append(row)
     rows.sort(key=lambda row: (row["severity"], -row["age_seconds"]))
     if output_format == "json":
-        click.echo(json.dumps({"now": now.isoformat(), "escalations": rows}, indent=2))
+        echo_json({"now": now.isoformat(), "escalations": rows})
         return
     if not rows:
         click.echo("No open escalations.")

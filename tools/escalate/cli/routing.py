@@ -4,14 +4,13 @@ require. The answers come from `escalate.routing`; this module only words them."
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import click
 
-from .common import EXIT_FINDINGS, EXIT_OK, INSTANT, Context, format_option, now_option
+from .common import EXIT_FINDINGS, EXIT_OK, INSTANT, Context, echo_json, format_option, now_option
 
 if TYPE_CHECKING:
     from ..policy import Policy
@@ -129,7 +128,7 @@ def oncall(ctx: Context, team: str | None, at: datetime, output_format: str) -> 
     teams = on_call_teams(policy, at, team)
     if output_format == "json":
         view = {"at": at.isoformat(), "teams": [entry.as_json(policy) for entry in teams]}
-        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        echo_json(view)
         return
     click.echo(f"On call at {_minute(at)}")
     for entry in teams:
@@ -189,7 +188,7 @@ def check(ctx: Context, start: datetime, end: datetime | None, output_format: st
             "teams": teams,
             "gaps": [gap.as_json() for gap in gaps],
         }
-        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        echo_json(view)
     else:
         from ..duration import format_duration
 
@@ -244,7 +243,7 @@ def triggers(ctx: Context, now: datetime, output_format: str, fail_on_pending: b
     ]
     if output_format == "json":
         view = {"now": now.isoformat(), "pending": [entry.as_json() for entry in found]}
-        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        echo_json(view)
     else:
         for entry in found:
             drill = "  (drill)" if entry.escalation.drill else ""

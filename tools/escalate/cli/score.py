@@ -9,14 +9,13 @@ them. IDs never collide with `calibrate` (they carry the ID prefix).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .common import Context, format_option, now_option
+from .common import Context, echo_json, format_option, now_option
 
 if TYPE_CHECKING:
     from ..calibration import Calibration
@@ -222,7 +221,7 @@ def score_one(ctx: Context, escalation_id: str, explain_terms: bool, output_form
         view = score_json(escalation, result, repo.policy)
         if explain_terms:
             view["explain"] = explain(escalation, result, repo.policy)
-        click.echo(json.dumps(view, indent=2, ensure_ascii=False))
+        echo_json(view)
         return
     click.echo(
         f"{escalation.id}  score {result.total}  {result.priority or '-'}  "
@@ -290,6 +289,6 @@ def calibrate(ctx: Context, now: datetime, output_format: str) -> None:
     _require_scoring(repo.policy)
     report = run(repo.escalations.values(), repo.policy, now)
     if output_format == "json":
-        click.echo(json.dumps(report.as_json(), indent=2, ensure_ascii=False))
+        echo_json(report.as_json())
         return
     click.echo("\n".join(_calibration_text(report)))

@@ -3,7 +3,6 @@ GitHub annotations, and an exit code CI can act on."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
     Context,
+    echo_json,
     format_option,
     now_option,
     stdout_is_terminal,
@@ -66,10 +66,8 @@ def check(ctx: Context, now: datetime, output_format: str, fail_on: str, show_al
         click.echo(f"warning: {finding.file}: {finding.message}", err=True)
 
     if output_format == "json":
-        # Indented for a person at a terminal; compact for a pipe, where json's C encoder
-        # turns thousands of escalations around several times faster.
-        indent = 2 if stdout_is_terminal() else None
-        click.echo(json.dumps(report.as_json(), indent=indent, ensure_ascii=False))
+        # Indented for a person at a terminal; compact for a pipe (a fifth of the bytes).
+        echo_json(report.as_json(), indent=stdout_is_terminal())
     elif output_format == "markdown":
         click.echo(_markdown(report))
     elif output_format == "github":

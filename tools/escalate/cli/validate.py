@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from .common import EXIT_FINDINGS, EXIT_OK, Context, format_option
+from .common import EXIT_FINDINGS, EXIT_OK, Context, echo_json, format_option
 
 if TYPE_CHECKING:
     from ..errors import Finding
@@ -43,7 +42,7 @@ def validate(ctx: Context, paths: tuple[Path, ...], output_format: str) -> int:
     report = run_validation(repo, selected)
 
     if output_format == "json":
-        click.echo(json.dumps(report.as_json(), indent=2))
+        echo_json(report.as_json())
     elif output_format == "github":
         for finding in report.findings:
             level = "error" if finding.severity == "error" else "warning"
