@@ -362,3 +362,100 @@ def test_a_deadline_on_closing_time_reads_past_the_deadline(playbook: Path) -> N
         "title=SLA overdue::ESC-2026-0106 acknowledge overdue: past its deadline of "
         "2026-11-20 16:00Z (owner alice)"
     )
+
+
+# --- what a warm run reads ----------------------------------------------------------------------
+# A run plans every record once (in the parse workers, or here) and the parse cache keeps the
+# plans; a later run over unchanged files and policy reads the plans and nothing else.
+
+
+def _forbid(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Make planning a record and decoding the cached records' data traceable."""
+    from escalate import repo as repo_module
+    from escalate import sla as sla_module
+
+    done: list[str] = []
+    plan, data = sla_module._plan, repo_module._CachedData.all
+
+    def planned(escalation: Any, rules: Any, as_of: Any) -> Any:
+        done.append(f"plan {escalation.id}")
+        return plan(escalation, rules, as_of)
+
+    def decoded(self: Any) -> Any:
+        done.append("decode")
+        return data(self)
+
+    monkeypatch.setattr(sla_module, "_plan", planned)
+    monkeypatch.setattr(repo_module._CachedData, "all", decoded)
+    return done
+
+
+def test_a_warm_run_reads_the_kept_plans_and_not_the_records(
+    playbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(playbook, OVERDUE, AT_RISK, CLOSED)
+    cold = _json(playbook, "--all")
+    done = _forbid(monkeypatch)
+    assert _json(playbook, "--all") == cold
+    later = sla(playbook, "--now", "2026-11-23T12:00:00Z", "--format", "json")
+    assert done == [], "a warm run decoded records or planned them"
+    import json
+
+    # A day later only the counting clocks moved.
+    moved = json.loads(later.out)["escalations"][0]["clocks"]
+    assert (
+        moved[0]["overdue_seconds"]
+        == cold["escalations"][0]["clocks"][0]["overdue_seconds"] + 86400
+    )
+
+
+def test_an_edited_record_alone_is_planned_again(
+    playbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(playbook, OVERDUE, AT_RISK)
+    _json(playbook)
+    done = _forbid(monkeypatch)
+    acknowledged = OVERDUE.replace(
+        "text: Paged the on-call.}\n",
+        "text: Paged the on-call.}\n  - {at: 2026-11-22T09:10:00Z, event: acknowledged, by: alice}\n",
+    )
+    write(playbook, acknowledged)
+    report = _json(playbook)
+    # (The cache is written again, with every record's data: decoded for that.)
+    assert [step for step in done if step.startswith("plan")] == ["plan ESC-2026-0101"]
+    (overdue,) = [e for e in report["escalations"] if e["id"] == "ESC-2026-0101"]
+    assert overdue["clocks"][0]["state"] == "met"
+
+
+def test_an_edited_policy_plans_every_record_again(playbook: Path) -> None:
+    write(playbook, AT_RISK)
+    assert _json(playbook)["escalations"][0]["clocks"][0]["target_seconds"] == 3600
+    matrix = playbook / "policy" / "matrix.yaml"
+    text = matrix.read_text(encoding="utf-8")
+    rule = "{severity: sev3, tier: enterprise, acknowledge: 1h"
+    assert text.count(rule) == 1, "the enterprise sev3 target this test edits"
+    matrix.write_text(text.replace(rule, rule.replace("1h", "2h")), encoding="utf-8")
+    assert _json(playbook)["escalations"][0]["clocks"][0]["target_seconds"] == 7200
+
+
+def test_an_earlier_now_plans_the_record_as_of_then(
+    playbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(playbook, AT_RISK)
+    _json(playbook)
+    done = _forbid(monkeypatch)
+    # Before the 11:00 update: the kept plan (of the whole timeline) does not hold then.
+    report = sla(playbook, "--now", "2026-11-22T10:00:00Z", "--format", "json").out
+    assert [step for step in done if step.startswith("plan")] == ["plan ESC-2026-0102"]
+    import json
+
+    (update,) = [
+        c for c in json.loads(report)["escalations"][0]["clocks"] if c["clock"] == "customer_update"
+    ]
+    assert update["started_at"] == "2026-11-18T15:20:00Z"  # the acknowledgment's cycle
+
+
+def test_json_keeps_non_ascii_text(playbook: Path) -> None:
+    write(playbook, AT_RISK.replace("for one shop", "für einen Shop"))
+    result = sla(playbook, "--now", NOW, "--format", "json")
+    assert '"title":"Card payments failing für einen Shop"' in result.out  # compact: a pipe

@@ -318,7 +318,7 @@ def test_a_plan_of_the_whole_timeline_reads_as_measuring_as_of_now(
     record = SourceFile(escalation.path, "escalation", "", data, [])
     # What a warm run finds: the plan as the parse cache kept it.
     kept = marshal.loads(marshal.dumps(FILE_PLAN.compute(POLICY, record)))
-    record.derived[FILE_PLAN.name] = (POLICY.digest, kept)
+    record.derived[FILE_PLAN.name] = (FILE_PLAN.key(POLICY), kept)
     postmortems = {}
     if postmortem_status is not None:
         front = {"id": escalation.id, "status": postmortem_status}

@@ -73,8 +73,8 @@ class SourceFile:
         self.digest = digest
         self.findings = findings
         self.body_line = body_line  # postmortems: the line where the Markdown body starts
-        # What derivations worked out from this file under a policy: name -> (the policy's
-        # digest, the result), kept in the parse cache (see `Derivation`).
+        # What derivations worked out from this file under a policy: name -> (the key it was
+        # computed under, the result), kept in the parse cache (see `Derivation`).
         self.derived: dict[str, tuple[str, Any]] = {} if derived is None else derived
         self._data = data  # None when the file could not be parsed (or is not decoded yet)
         self._cached = cached[0] if cached is not None else None
@@ -254,7 +254,8 @@ class ParseCache:
         self.salt = salt
         self.entries: dict[str, tuple[Any, ...]] = {}  # path -> `_to_entry`
         self._data = _CachedData(b"")  # path -> data, of the entries read from the file
-        self._fresh: dict[str, Any] = {}  # path -> data, of the entries put since
+        # path -> the file, of the entries put since (its data is read when the cache is saved)
+        self._fresh: dict[str, SourceFile] = {}
         # policy kind -> "<schema digest>:<text digest>" of the last copy found schema-valid
         self.policy_valid: dict[str, str] = {}
         self._policy_valid_read: dict[str, str] = {}
@@ -281,13 +282,13 @@ class ParseCache:
         if entry is None or entry[0] != digest:
             return None
         if path in self._fresh:
-            return _from_entry(path, entry, self._fresh[path])
+            return _from_entry(path, entry, self._fresh[path].data)
         return _from_entry(path, entry, cached=self._data)
 
     def put(self, source: SourceFile) -> None:
         self.entries[source.path] = _to_entry(source)
         if source._cached is not self._data:  # the data is not in the blob already
-            self._fresh[source.path] = source.data
+            self._fresh[source.path] = source
         self.dirty = True
 
     def remember(self, name: str, value: Any) -> None:
@@ -310,7 +311,7 @@ class ParseCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             data = {
-                path: self._fresh[path] if path in self._fresh else self._data.data(path)
+                path: self._fresh[path].data if path in self._fresh else self._data.data(path)
                 for path, entry in self.entries.items()
                 if entry[6]  # parsed
             }
@@ -373,6 +374,11 @@ class Derivation:
 
     name: str  # its key in SourceFile.derived and in the cache
     compute: Callable[[Policy, SourceFile], Any]
+    version: int = 1  # bump when what compute returns changes shape: kept results are then unused
+
+    def key(self, policy: Policy) -> str:
+        """What a kept result must have been computed under to be used."""
+        return f"{policy.digest}/{self.version}"
 
 
 @dataclass
@@ -397,19 +403,21 @@ def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
         if isinstance(source.data, dict):
             policy = _WORK.policy
             for derivation in _WORK.derive:
-                source.derived[derivation.name] = (
-                    policy.digest,
-                    derivation.compute(policy, source),
-                )
+                value = derivation.compute(policy, source)
+                source.derived[derivation.name] = (derivation.key(policy), value)
         results.append(source)
     return results
 
 
 def _parse_batch_remote(batch: Sequence[tuple[str, str, str]]) -> bytes:
-    # With the country holidays the derivations looked up, so that the parent, which may
-    # need them too, need not import the holidays package.
-    parsed = [(s.path, _to_entry(s), s.data) for s in _parse_batch(batch)]
-    return marshal.dumps((parsed, known_country_holidays()))
+    # The files' data as a blob of its own, which the parent decodes only if it needs the
+    # data (a report answered from the derivations does not); and the country holidays the
+    # derivations looked up, so that the parent need not import the holidays package.
+    sources = _parse_batch(batch)
+    data = marshal.dumps({s.path: s.data for s in sources if s.parsed})
+    return marshal.dumps(
+        ([(s.path, _to_entry(s)) for s in sources], data, known_country_holidays())
+    )
 
 
 def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> list[SourceFile]:
@@ -427,8 +435,9 @@ def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> lis
     sources: list[SourceFile] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         for blob in pool.map(_parse_batch_remote, batches):
-            parsed, holidays = marshal.loads(blob)
-            sources.extend(_from_entry(path, entry, data) for path, entry, data in parsed)
+            parsed, data, holidays = marshal.loads(blob)
+            cached = _CachedData(data)
+            sources.extend(_from_entry(path, entry, cached=cached) for path, entry in parsed)
             if holidays is not None:
                 recall_country_holidays(holidays, kept=False)
     return sources
@@ -537,12 +546,12 @@ class Repo:
         """What `derivation` works out from one file under the current policy: as the parse
         workers or an earlier run left it, else computed now and kept for the next run
         (`save_cache` writes it)."""
-        digest = self.policy.digest
+        key = derivation.key(self.policy)
         found = source.derived.get(derivation.name)
-        if found is not None and found[0] == digest:
+        if found is not None and found[0] == key:
             return found[1]
         value = derivation.compute(self.policy, source)
-        source.derived[derivation.name] = (digest, value)
+        source.derived[derivation.name] = (key, value)
         if self._cache is not None:
             self._cache.put(source)
         return value
