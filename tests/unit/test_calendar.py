@@ -1193,3 +1193,92 @@ def test_add_zero_is_next_open_and_next_open_is_open(name: str, start: datetime)
     assert opening >= start
     assert calendar.is_open(opening)
     assert calendar.open_seconds(start, opening) == 0
+
+
+# --- country holidays handed on between runs and processes ---------------------------------------
+
+
+@pytest.fixture
+def holiday_store(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+    """An empty process-wide store of country holidays, and the lookups the holidays package
+    is asked for (a fake: Germany's holidays are 1 January and 3 October of any year)."""
+    import holidays
+
+    from escalate import calendar as calendar_module
+
+    monkeypatch.setattr(calendar_module, "_COUNTRY_HOLIDAYS", {})
+    monkeypatch.setattr(calendar_module, "_recalled", [])
+    monkeypatch.setattr(calendar_module, "_unkept", False)
+    asked: list[tuple[str, int]] = []
+
+    def country_holidays(country: str, subdiv: str | None = None, years: int = 0) -> Any:
+        asked.append((country, years))
+        return {date(years, 1, 1): "Neujahr", date(years, 10, 3): "Tag der Deutschen Einheit"}
+
+    monkeypatch.setattr(holidays, "country_holidays", country_holidays)
+    return asked
+
+
+def _german() -> Calendar:
+    return Calendar(
+        "de", ZoneInfo("Europe/Berlin"), hours=dict.fromkeys(range(5), ((540, 1020),)),
+        holiday_country="DE",
+    )  # fmt: skip
+
+
+def test_country_holidays_are_looked_up_once_and_handed_on(
+    holiday_store: list[tuple[str, int]],
+) -> None:
+    from escalate.calendar import known_country_holidays
+
+    assert known_country_holidays() is None, "nothing looked up yet"
+    assert (
+        _german().open_seconds(at("2026-10-02T00:00:00Z"), at("2026-10-06T00:00:00Z")) == 16 * 3600
+    )
+    assert _german().is_open(at("2026-10-03T10:00:00Z")) is False  # Saturday anyway
+    assert holiday_store == [("DE", 2026)], "one lookup for the year, shared by both calendars"
+    version, entries = known_country_holidays()  # type: ignore[misc]
+    assert entries == [
+        ("DE", None, 2026, [date(2026, 1, 1).toordinal(), date(2026, 10, 3).toordinal()])
+    ]
+    assert version == __import__("importlib.metadata").metadata.version("holidays")
+
+
+def test_recalled_holidays_spare_the_lookup_only_from_the_same_version(
+    holiday_store: list[tuple[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from escalate import calendar as calendar_module
+    from escalate.calendar import known_country_holidays, recall_country_holidays
+
+    installed = calendar_module._holidays_version()
+    # A closure on a Wednesday that the (fake) package does not know: only a recalled entry
+    # can close it, which shows the recalled dates are used.
+    wednesday = date(2026, 11, 18)
+    recall_country_holidays((installed, [("DE", None, 2026, [wednesday.toordinal()])]), kept=True)
+    assert _german().is_open(at("2026-11-18T10:00:00Z")) is False
+    assert holiday_store == []
+    assert known_country_holidays() is None, "all of it came from the cache: nothing to keep"
+
+    monkeypatch.setattr(calendar_module, "_COUNTRY_HOLIDAYS", {})
+    recall_country_holidays(("0.0.1", [("DE", None, 2026, [wednesday.toordinal()])]), kept=True)
+    assert _german().is_open(at("2026-11-18T10:00:00Z")) is True, "another version: not used"
+    assert holiday_store == [("DE", 2026)]
+
+    recall_country_holidays("not what known_country_holidays returns", kept=True)
+    assert calendar_module._recalled == []
+
+
+def test_holidays_from_a_parse_worker_are_kept(holiday_store: list[tuple[str, int]]) -> None:
+    from escalate import calendar as calendar_module
+    from escalate.calendar import known_country_holidays, recall_country_holidays
+
+    day = date(2026, 11, 18).toordinal()
+    recall_country_holidays(
+        (calendar_module._holidays_version(), [("DE", None, 2026, [day])]), kept=False
+    )
+    # Not needed here, yet news for the parse cache.
+    assert known_country_holidays() == (
+        calendar_module._holidays_version(),
+        [("DE", None, 2026, [day])],
+    )
+    assert holiday_store == []

@@ -72,7 +72,7 @@ def from_epoch_us(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
 
 
-def _secondsepoch_us(seconds: float) -> int:
+def _seconds_to_us(seconds: float) -> int:
     if not seconds >= 0 or seconds == float("inf"):
         raise ValueError(f"seconds must be a finite number >= 0, not {seconds!r}")
     return round(seconds * _US)
@@ -161,13 +161,17 @@ class Calendar:
         counts from the next opening. A result that lands exactly on a closing time is that
         closing instant, not the next opening.
         """
-        a = epoch_us(start, "start")
-        n = _secondsepoch_us(seconds)
+        return from_epoch_us(self.add_from(self.moment(start, "start"), seconds))
+
+    def add_from(self, start: Moment, seconds: float) -> int:
+        """`add` from a moment, in µs since the epoch."""
+        a, a_day = start
+        n = _seconds_to_us(seconds)
         if self.always_open:
-            return from_epoch_us(a + n)
+            return a + n
         if n == 0:
-            return from_epoch_us(self._next_open_us(a, self._ordinal(start)))
-        return from_epoch_us(self._add_us(a, start.astimezone(self.timezone).toordinal(), n))
+            return self._next_open_us(a, a_day)
+        return self._add_us(a, a_day, n)
 
     def next_open(self, at: datetime) -> datetime:
         """`at` (as UTC) if the calendar is open then, else the next instant it opens."""

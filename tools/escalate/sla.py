@@ -48,6 +48,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from .calendar import Calendar, Moment, epoch_us, from_epoch_us
@@ -86,6 +87,8 @@ MET = "met"
 MISSED = "missed"
 STATES = (OVERDUE, AT_RISK, PAUSED, RUNNING, MISSED, MET)  # most urgent first
 LIVE_STATES = frozenset({RUNNING, AT_RISK, OVERDUE, PAUSED})
+_RANK = {state: rank for rank, state in enumerate(STATES)}
+_NEVER = 2**63  # µs: later than any deadline, for records with nothing counting
 
 CLOCK_ORDER = ("acknowledge", "customer_update", "mitigate", "resolve", "postmortem")
 PAUSING_CLOCKS = frozenset({"customer_update", "mitigate", "resolve"})
@@ -95,8 +98,10 @@ ACTION_AT_RISK_SECONDS = 24 * 3600
 # Only these events move a clock; the others need not even have their time parsed.
 _CLOCK_EVENTS = frozenset({"acknowledged", "customer_update", "mitigated", "resolved", "reopened"})
 
-_Run = tuple[datetime, datetime | None]  # [start, stop); None: still running
-_Span = tuple[datetime, datetime]
+# Planning works on moments (see Calendar.moment): integers compare and subtract fast, and
+# each instant of a record is converted to its calendar's local date once.
+_Run = tuple[Moment, Moment | None]  # [start, stop); None: still running
+_Span = tuple[Moment, Moment]
 
 
 @overload
@@ -111,12 +116,9 @@ def rfc3339(at: datetime | None) -> str | None:
         return None
     if at.tzinfo is not UTC:
         at = at.astimezone(UTC)
-    # Spelled out: several times faster than isoformat() on an aware datetime, and a report
-    # formats four instants per clock.
-    text = (
-        f"{at.year:04d}-{at.month:02d}-{at.day:02d}T{at.hour:02d}:{at.minute:02d}:{at.second:02d}"
-    )
-    return f"{text}.{at.microsecond:06d}Z" if at.microsecond else f"{text}Z"
+    # isoformat() of a UTC instant ends in "+00:00" (and has microseconds only when they are
+    # not 0); C-made, it is twice as fast as formatting the fields, for three instants a clock.
+    return at.isoformat()[:-6] + "Z"
 
 
 @dataclass(frozen=True)
@@ -190,19 +192,26 @@ def _instant(text: str | None) -> datetime | None:
 # µs since the epoch (exact, cheap to compare, and plain data for the cache) beside their
 # RFC 3339 text, which the JSON report needs and would otherwise format again on every run.
 
-_Pauses = Sequence[tuple[datetime, datetime | None]]
+_Pauses = Sequence[tuple[Moment, Moment | None]]
 
 
 def _utc(text: str) -> datetime:
     return parse_instant(text).astimezone(UTC)
 
 
-def _spans(runs: Iterable[_Run], pauses: _Pauses) -> tuple[list[_Span], datetime | None]:
+@lru_cache(maxsize=4096)
+def _text(us: int | None) -> str | None:
+    """A plan's instant (µs) as RFC 3339. Cached: a record's clocks share most of their
+    instants (four of them start at the opening), and formatting was a fifth of planning."""
+    return None if us is None else rfc3339(from_epoch_us(us))
+
+
+def _spans(runs: Iterable[_Run], pauses: _Pauses) -> tuple[list[_Span], Moment | None]:
     """The stretches a clock has counted with the paused ones cut out (pauses are sorted and
     disjoint; the last run and the last pause may still be going on), and the start of the
     stretch it is counting now, if it is (None: stopped, or paused)."""
     spans: list[_Span] = []
-    tail: datetime | None = None
+    tail: Moment | None = None
     for start, stop in runs:
         if stop is not None and stop <= start:
             continue
@@ -229,14 +238,14 @@ def _spans(runs: Iterable[_Run], pauses: _Pauses) -> tuple[list[_Span], datetime
     return spans, tail
 
 
-def _fold(calendar: Calendar, spans: Sequence[_Span], target: int) -> tuple[float, datetime | None]:
-    """Open time used in the spans, and the instant it reached the target if it did."""
+def _fold(calendar: Calendar, spans: Sequence[_Span], target: int) -> tuple[float, int | None]:
+    """Open time used in the spans, and the instant (µs) it reached the target if it did."""
     used = 0.0
-    deadline: datetime | None = None
+    deadline: int | None = None
     for start, end in spans:
-        span = calendar.open_seconds(start, end)
+        span = calendar.open_between(start, end)
         if deadline is None and used + span >= target:
-            deadline = calendar.add(start, target - used)
+            deadline = calendar.add_from(start, target - used)
         used += span
     return used, deadline
 
@@ -335,25 +344,25 @@ def _timed(
 ) -> _Planned:
     """A clock measured in open time over its runs (the last run's stop is the clock's)."""
     paused_stretches: _Pauses = pauses if name in PAUSING_CLOCKS else ()
-    stopped_at = runs[-1][1] if runs else None
+    stop = runs[-1][1] if runs else None
     spans, tail = _spans(runs, paused_stretches)
     used, deadline = _fold(calendar, spans, target)
-    started_at = rfc3339(runs[0][0]) if runs else None
-    if stopped_at is not None:
+    started_at = _text(runs[0][0][0]) if runs else None
+    if stop is not None:
         if deadline is None:
             # A stopped clock would have gone on from its stop; a postmortem reviewed before
             # the case was (re)resolved stopped before it started, and would have gone on
             # from its start.
-            deadline = calendar.add(max(stopped_at, runs[-1][0]), target - used)
-        state = MISSED if stopped_at > deadline else MET
+            deadline = calendar.add_from(max(stop, runs[-1][0]), target - used)
+        state = MISSED if stop[0] > deadline else MET
         if state == MISSED and name == "customer_update":
             missed_cycles += 1  # the last cycle, ended by the resolution, counts once it is over
         return _clock_json(
             name,
             state,
             target,
-            rfc3339(deadline),
-            rfc3339(stopped_at),
+            _text(deadline),
+            _text(stop[0]),
             used,
             max(target - used, 0.0),
             max(used - target, 0.0),
@@ -366,19 +375,18 @@ def _timed(
     # is counting, from now if it is paused, so only the paused case waits for `now`.
     tail_deadline = None
     if tail is not None and deadline is None:
-        tail_deadline = calendar.add(tail, target - used)
-    tail_moment = calendar.moment(tail) if tail is not None else (0, 0)
+        tail_deadline = calendar.add_from(tail, target - used)
     return _Counting(
         name,
         target,
         started_at,
         used,
-        None if deadline is None else epoch_us(deadline),
-        rfc3339(deadline),
-        None if tail is None else tail_moment[0],
-        tail_moment[1],
-        None if tail_deadline is None else epoch_us(tail_deadline),
-        rfc3339(tail_deadline),
+        deadline,
+        _text(deadline),
+        None if tail is None else tail[0],
+        0 if tail is None else tail[1],
+        tail_deadline,
+        _text(tail_deadline),
         bool(paused_stretches) and paused_stretches[-1][1] is None,
         missed_cycles,
     )
@@ -397,22 +405,25 @@ class _Runs:
     cycles: list[_Run]  # customer_update cycles; only the last may still be running
 
 
-def _runs(opened: datetime, timeline: Sequence[Mapping[str, Any]], now: datetime | None) -> _Runs:
-    ack_stop: datetime | None = None
+def _runs(
+    opened: Moment, timeline: Sequence[Mapping[str, Any]], now: datetime | None, calendar: Calendar
+) -> _Runs:
+    ack_stop: Moment | None = None
     mitigate: list[_Run] = []
     resolve: list[_Run] = []
     cycles: list[_Run] = []
-    mitigating: datetime | None = opened
-    resolving: datetime | None = opened
-    cycle: datetime | None = opened
+    mitigating: Moment | None = opened
+    resolving: Moment | None = opened
+    cycle: Moment | None = opened
     updated = False
     for raw in timeline:
         kind = raw["event"]
         if kind not in _CLOCK_EVENTS:
             continue
-        at = _utc(raw["at"])
-        if now is not None and at > now:
+        instant = parse_instant(raw["at"])
+        if now is not None and instant > now:
             break
+        at = calendar.moment(instant)
         if kind == "acknowledged":
             ack_stop = ack_stop or at
             # "last customer_update, else acknowledged": an ack starts a cycle only while no
@@ -535,10 +546,10 @@ class _Plan(NamedTuple):
     active: bool
     calendar: str
     clocks: list[_Planned]  # CLOCK_ORDER up to resolve
-    # (resolved at µs, its text, target, the clock counting from the resolution) when the
+    # (the resolution's moment, its text, target, the clock counting from it) when the
     # case is resolved and the tier has a postmortem target: the postmortem's own file says
     # when it stopped, and that file is not the record's, so it is read with `now`.
-    postmortem: tuple[int, str, int, tuple[Any, ...]] | None
+    postmortem: tuple[int, int, str, int, tuple[Any, ...]] | None
     actions: list[_Planned]
 
 
@@ -559,11 +570,9 @@ def _plan(escalation: Escalation, rules: _Rules, as_of: datetime | None) -> _Pla
         )
     state, timeline = _as_of(escalation, as_of)
     tier, severity = escalation.tier, state.severity
-    pauses = [
-        (start.astimezone(UTC), None if end is None else end.astimezone(UTC))
-        for start, end in state.pauses
-    ]
-    runs = _runs(opened, timeline, as_of)
+    moment = calendar.moment
+    pauses = [(moment(start), None if end is None else moment(end)) for start, end in state.pauses]
+    runs = _runs(moment(opened), timeline, as_of, calendar)
     clocks: list[_Planned] = []
 
     target = rules.target("acknowledge", severity, tier)
@@ -586,10 +595,10 @@ def _plan(escalation: Escalation, rules: _Rules, as_of: datetime | None) -> _Pla
     if state.resolved_at is not None and state.status in (RESOLVED, CLOSED):
         target = rules.target("postmortem", severity, tier)
         if target is not None:
-            resolved_at = state.resolved_at.astimezone(UTC)
+            resolved_at = moment(state.resolved_at)
             pending = _timed("postmortem", [(resolved_at, None)], (), calendar, target)
             assert isinstance(pending, tuple)
-            postmortem = (epoch_us(resolved_at), rfc3339(resolved_at), target, tuple(pending))
+            postmortem = (*resolved_at, rfc3339(state.resolved_at), target, tuple(pending))
 
     settled = max(opened, state.last_event_at or opened)
     actions: list[_Planned] = []
@@ -630,20 +639,20 @@ def _missed_cycles(
         assert stop is not None  # only the last cycle can still be running
         severity = severities[0][1]
         for since, later in severities[1:]:
-            if since > stop:
+            if epoch_us(since) > stop[0]:
                 break
             severity = later
         target = rules.target("customer_update", severity, tier)
         # Open time never exceeds real time, so a deadline is at least the target after the
         # start: a cycle no longer than its target is met without asking the calendar, and
         # most cycles are.
-        if target is None or (stop - start).total_seconds() <= target:
+        if target is None or (stop[0] - start[0]) / 1_000_000 <= target:
             continue
         spans, _ = _spans(((start, stop),), pauses)
         used, deadline = _fold(calendar, spans, target)
         if deadline is None:
-            deadline = calendar.add(stop, target - used)
-        if stop > deadline:
+            deadline = calendar.add_from(stop, target - used)
+        if stop[0] > deadline:
             missed += 1
     return missed
 
@@ -705,7 +714,7 @@ def _file_plan(policy: Policy, source: SourceFile) -> tuple[Any, ...] | str | No
 
 # `Repo.load(derive=(FILE_PLAN,))` plans each record in the parse workers, and the parse cache
 # keeps the plan under the policy's digest, so a report over unchanged records only reads.
-FILE_PLAN = Derivation("sla", _file_plan)
+FILE_PLAN = Derivation("sla", _file_plan, version=2)
 
 
 # --- reading a plan as of now ----------------------------------------------------------------
@@ -719,6 +728,7 @@ class _Reading:
         self.now = now
         self.now_us = epoch_us(now)
         self._moments: dict[str, Moment] = {}
+        self._urgency = (len(STATES), _NEVER)  # of the plan being read (see `clocks`)
 
     def clocks(
         self,
@@ -726,8 +736,11 @@ class _Reading:
         calendar: Calendar,
         postmortem_status: str | None,
         postmortem_reviewed_at: datetime | None,
-    ) -> list[dict[str, Any]]:
-        """Every clock of a plan as of now, as JSON, in CLOCK_ORDER then its actions."""
+    ) -> tuple[list[dict[str, Any]], tuple[int, int]]:
+        """Every clock of a plan as of now, as JSON, in CLOCK_ORDER then its actions; and the
+        record's urgency: the rank of its most urgent live state, then its nearest deadline
+        of a live clock (only the clocks still counting can be live)."""
+        self._urgency = (len(STATES), _NEVER)
         read = [
             entry if isinstance(entry, dict) else self.counting(_Counting(*entry), calendar)
             for entry in plan.clocks
@@ -741,7 +754,11 @@ class _Reading:
         read.extend(
             entry if isinstance(entry, dict) else self.due(_Due(*entry)) for entry in plan.actions
         )
-        return read
+        return read, self._urgency
+
+    def _live(self, state: str, deadline: int) -> None:
+        rank, nearest = self._urgency
+        self._urgency = (min(rank, _RANK[state]), min(nearest, deadline))
 
     def counting(self, clock: _Counting, calendar: Calendar) -> dict[str, Any]:
         now_us = self.now_us
@@ -767,6 +784,7 @@ class _Reading:
             paused=clock.paused,
             ratio=self.rules.ratio,
         )
+        self._live(state, deadline)
         return _clock_json(
             clock.clock,
             state,
@@ -783,12 +801,12 @@ class _Reading:
 
     def postmortem(
         self,
-        planned: tuple[int, str, int, tuple[Any, ...]],
+        planned: tuple[int, int, str, int, tuple[Any, ...]],
         calendar: Calendar,
         status: str | None,
         reviewed_at: datetime | None,
     ) -> dict[str, Any]:
-        resolved_us, resolved_text, target, pending = planned
+        resolved_us, resolved_day, resolved_text, target, pending = planned
         counting = _Counting(*pending)
         if status in POSTMORTEM_DONE:
             if reviewed_at is None:
@@ -809,7 +827,7 @@ class _Reading:
             if reviewed_at <= self.now:
                 stopped = _timed(
                     "postmortem",
-                    [(from_epoch_us(resolved_us), reviewed_at.astimezone(UTC))],
+                    [((resolved_us, resolved_day), calendar.moment(reviewed_at))],
                     (),
                     calendar,
                     target,
@@ -821,6 +839,7 @@ class _Reading:
     def due(self, action: _Due) -> dict[str, Any]:
         late = (self.now_us - action.deadline) / 1_000_000
         state = OVERDUE if late > 0 else AT_RISK if -late <= ACTION_AT_RISK_SECONDS else RUNNING
+        self._live(state, action.deadline)
         return _clock_json(
             action.clock,
             state,
@@ -859,7 +878,7 @@ def clocks_for(
         return []
     calendar = rules.policy.calendars[plan.calendar]
     reviewed_at = postmortem_reviewed_at.astimezone(UTC) if postmortem_reviewed_at else None
-    read = _Reading(rules, now).clocks(plan, calendar, postmortem_status, reviewed_at)
+    read, _ = _Reading(rules, now).clocks(plan, calendar, postmortem_status, reviewed_at)
     return [Clock.from_json(clock) for clock in read]
 
 
@@ -873,9 +892,6 @@ def _require_aware(now: datetime) -> None:
         raise ValueError(f"now={now.isoformat()} is a naive datetime: give it a timezone")
 
 
-_NEVER = 2**63  # µs: later than any deadline, for records with nothing counting
-
-
 class Measured:
     """One escalation in a report: its state and clocks as of the report's instant."""
 
@@ -883,31 +899,26 @@ class Measured:
         "_clocks", "drill", "escalation", "json", "owner", "severity", "status", "title", "urgency",
     )  # fmt: skip
 
-    def __init__(self, escalation: Escalation, plan: _Plan, json: list[dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        escalation: Escalation,
+        plan: _Plan,
+        json: list[dict[str, Any]],
+        urgency: tuple[int, int],
+    ) -> None:
         self.escalation = escalation
         # From the plan, which holds them as of the report, so the record is not read again.
         self.title, self.drill = plan.title, plan.drill
         self.severity, self.owner, self.status = plan.severity, plan.owner, plan.status
         self.json = json  # the clocks in the JSON report's shape
         self._clocks: list[Clock] | None = None
-        # The most urgent live state first, then the nearest deadline of a live clock.
-        rank, nearest = len(STATES), _NEVER
-        for clock in json:
-            state = clock["state"]
-            if state in LIVE_STATES:
-                rank = min(rank, STATES.index(state))
-                nearest = min(nearest, _instant_us(clock["deadline"]))
-        self.urgency = (rank, nearest)
+        self.urgency = urgency  # the most urgent live state first, then the nearest deadline
 
     @property
     def clocks(self) -> list[Clock]:
         if self._clocks is None:
             self._clocks = [Clock.from_json(clock) for clock in self.json]
         return self._clocks
-
-
-def _instant_us(text: str | None) -> int:
-    return _NEVER if text is None else epoch_us(datetime.fromisoformat(text))
 
 
 @dataclass
@@ -1079,10 +1090,10 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
         status, reviewed_at = _postmortem_facts(repo, escalation.id)
         if live_only and not _may_be_live(plan, status, reviewed_at, now):
             continue
-        clocks = reading.clocks(plan, policy.calendars[plan.calendar], status, reviewed_at)
-        if live_only and not plan.active and not any(c["state"] in LIVE_STATES for c in clocks):
-            continue
-        report.measured.append(Measured(escalation, plan, clocks))
+        clocks, urgency = reading.clocks(plan, policy.calendars[plan.calendar], status, reviewed_at)
+        if live_only and not plan.active and urgency[0] == len(STATES):
+            continue  # nothing live
+        report.measured.append(Measured(escalation, plan, clocks, urgency))
     repo.save_cache()
     report.measured.sort(key=lambda row: (*row.urgency, row.escalation.id))
     return report
