@@ -377,9 +377,9 @@ def _forbid(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     done: list[str] = []
     plan, data = sla_module._plan, repo_module._CachedData.all
 
-    def planned(escalation: Any, rules: Any, as_of: Any) -> Any:
+    def planned(escalation: Any, rules: Any, as_of: Any, **options: Any) -> Any:
         done.append(f"plan {escalation.id}")
-        return plan(escalation, rules, as_of)
+        return plan(escalation, rules, as_of, **options)
 
     def decoded(self: Any) -> Any:
         done.append("decode")
@@ -459,3 +459,23 @@ def test_json_keeps_non_ascii_text(playbook: Path) -> None:
     write(playbook, AT_RISK.replace("for one shop", "für einen Shop"))
     result = sla(playbook, "--now", NOW, "--format", "json")
     assert '"title":"Card payments failing für einen Shop"' in result.out  # compact: a pipe
+
+
+def test_a_finished_case_is_planned_in_full_only_for_all(
+    playbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CLOSED is resolved, closed, without actions, and sev3 on enterprise wants no postmortem:
+    # nothing of it can count again, so its kept plan leaves the clocks out.
+    write(playbook, OVERDUE, CLOSED)
+    assert [e["id"] for e in _json(playbook)["escalations"]] == ["ESC-2026-0101"]
+    done = _forbid(monkeypatch)
+    every = _json(playbook, "--all")
+    (closed,) = [e for e in every["escalations"] if e["id"] == "ESC-2026-0103"]
+    assert [(c["clock"], c["state"]) for c in closed["clocks"]] == [
+        ("acknowledge", "met"),
+        ("customer_update", "met"),
+        ("resolve", "met"),
+    ]
+    assert [step for step in done if step.startswith("plan")] == ["plan ESC-2026-0103"]
+    assert _json(playbook, "--all") == every
+    assert [step for step in done if step.startswith("plan")] == ["plan ESC-2026-0103"], "kept"

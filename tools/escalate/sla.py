@@ -551,9 +551,20 @@ class _Plan(NamedTuple):
     # when it stopped, and that file is not the record's, so it is read with `now`.
     postmortem: tuple[int, int, str, int, tuple[Any, ...]] | None
     actions: list[_Planned]
+    # True when the clocks were left out because none of them can count again: the case is
+    # resolved or closed, every action is done and the tier wants no postmortem. A report of
+    # the clocks still counting skips such a record (a fifth of a long history) unread, and
+    # `sla check --all` asks FINISHED_PLAN for its clocks.
+    finished: bool = False
 
 
-def _plan(escalation: Escalation, rules: _Rules, as_of: datetime | None) -> _Plan | None:
+def _plan(
+    escalation: Escalation,
+    rules: _Rules,
+    as_of: datetime | None,
+    *,
+    leave_out_finished: bool = False,
+) -> _Plan | None:
     """Plan a record as of an instant (None: its whole timeline); None when it was not opened
     by then. Raises PolicyError when the tier has no calendar."""
     opened = escalation.opened_at.astimezone(UTC)
@@ -571,9 +582,41 @@ def _plan(escalation: Escalation, rules: _Rules, as_of: datetime | None) -> _Pla
     state, timeline = _as_of(escalation, as_of)
     tier, severity = escalation.tier, state.severity
     moment = calendar.moment
+
+    settled = max(opened, state.last_event_at or opened)
+    actions: list[_Planned] = []
+    for action in escalation.data.get("actions") or []:
+        done_at = _done_at(action, as_of)
+        if done_at is not None:
+            settled = max(settled, done_at)
+        actions.append(_action(action, rules.due(action["due"]), done_at, rules.zone.key))
+    postmortem_target = None
+    if state.resolved_at is not None and state.status in (RESOLVED, CLOSED):
+        postmortem_target = rules.target("postmortem", severity, tier)
+    plan = _Plan(
+        epoch_us(settled),
+        escalation.title,
+        escalation.drill,
+        severity,
+        state.owner,
+        state.status,
+        state.active,
+        calendar.id,
+        [],
+        None,
+        actions,
+    )
+    if (
+        leave_out_finished
+        and not state.active
+        and postmortem_target is None
+        and all(isinstance(entry, dict) for entry in actions)
+    ):
+        return plan._replace(finished=True)
+
     pauses = [(moment(start), None if end is None else moment(end)) for start, end in state.pauses]
     runs = _runs(moment(opened), timeline, as_of, calendar)
-    clocks: list[_Planned] = []
+    clocks = plan.clocks
 
     target = rules.target("acknowledge", severity, tier)
     if target is not None:
@@ -591,36 +634,14 @@ def _plan(escalation: Escalation, rules: _Rules, as_of: datetime | None) -> _Pla
         if target is not None:
             clocks.append(_timed(name, clock_runs, pauses, calendar, target))
 
-    postmortem = None
-    if state.resolved_at is not None and state.status in (RESOLVED, CLOSED):
-        target = rules.target("postmortem", severity, tier)
-        if target is not None:
-            resolved_at = moment(state.resolved_at)
-            pending = _timed("postmortem", [(resolved_at, None)], (), calendar, target)
-            assert isinstance(pending, tuple)
-            postmortem = (*resolved_at, rfc3339(state.resolved_at), target, tuple(pending))
-
-    settled = max(opened, state.last_event_at or opened)
-    actions: list[_Planned] = []
-    for action in escalation.data.get("actions") or []:
-        done_at = _done_at(action, as_of)
-        if done_at is not None:
-            settled = max(settled, done_at)
-        actions.append(_action(action, rules.due(action["due"]), done_at, rules.zone.key))
-
-    return _Plan(
-        epoch_us(settled),
-        escalation.title,
-        escalation.drill,
-        severity,
-        state.owner,
-        state.status,
-        state.active,
-        calendar.id,
-        clocks,
-        postmortem,
-        actions,
-    )
+    if postmortem_target is not None:
+        assert state.resolved_at is not None
+        resolved_at = moment(state.resolved_at)
+        pending = _timed("postmortem", [(resolved_at, None)], (), calendar, postmortem_target)
+        assert isinstance(pending, tuple)
+        resolved = (*resolved_at, rfc3339(state.resolved_at), postmortem_target, tuple(pending))
+        plan = plan._replace(postmortem=resolved)
+    return plan
 
 
 def _missed_cycles(
@@ -692,7 +713,9 @@ def _done_at(action: Mapping[str, Any], now: datetime | None) -> datetime | None
     return done_at if now is None or done_at <= now else None
 
 
-def _file_plan(policy: Policy, source: SourceFile) -> tuple[Any, ...] | str | None:
+def _file_plan(
+    policy: Policy, source: SourceFile, *, leave_out_finished: bool = True
+) -> tuple[Any, ...] | str | None:
     """The plan of one record file as the parse cache keeps it: plain tuples, or why the record
     cannot be measured, or None for a file that is not a valid record."""
     if source.kind != "escalation" or not source.valid:
@@ -702,19 +725,26 @@ def _file_plan(policy: Policy, source: SourceFile) -> tuple[Any, ...] | str | No
     why = _unmeasurable(escalation, rules)
     if why is not None:
         return why
-    plan = _plan(escalation, rules, None)
+    plan = _plan(escalation, rules, None, leave_out_finished=leave_out_finished)
     assert plan is not None  # planned as of no instant, every record is open
     return (
         *plan[:8],
         [entry if isinstance(entry, dict) else tuple(entry) for entry in plan.clocks],
         plan.postmortem,
         [entry if isinstance(entry, dict) else tuple(entry) for entry in plan.actions],
+        plan.finished,
     )
+
+
+def _file_plan_in_full(policy: Policy, source: SourceFile) -> tuple[Any, ...] | str | None:
+    return _file_plan(policy, source, leave_out_finished=False)
 
 
 # `Repo.load(derive=(FILE_PLAN,))` plans each record in the parse workers, and the parse cache
 # keeps the plan under the policy's digest, so a report over unchanged records only reads.
-FILE_PLAN = Derivation("sla", _file_plan, version=2)
+FILE_PLAN = Derivation("sla", _file_plan, version=3)
+# The plan with the clocks of a finished record too (see _Plan.finished): only when asked for.
+FINISHED_PLAN = Derivation("sla-finished", _file_plan_in_full)
 
 
 # --- reading a plan as of now ----------------------------------------------------------------
@@ -1066,7 +1096,8 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
             )
         )
     for escalation in repo.escalations.values():
-        planned = repo.derived(records[escalation.path], FILE_PLAN)
+        source = records[escalation.path]
+        planned = repo.derived(source, FILE_PLAN)
         if isinstance(planned, str):
             report.skipped.append(
                 Finding(
@@ -1078,6 +1109,8 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
             )
             continue
         plan = _Plan(*planned)
+        if plan.finished and not live_only:
+            plan = _Plan(*repo.derived(source, FINISHED_PLAN))
         if plan.settled > reading.now_us:
             # Measured as of an instant before the record's last one: plan it as of then.
             earlier = _plan(escalation, rules, now)
