@@ -493,7 +493,7 @@ def test_no_cache_reads_every_file_afresh(
     blob = marshal.loads(cache_file.read_bytes())
     entry = list(blob["entries"][RECORD])
     entry[0] = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()  # its data stays
-    assert marshal.loads(blob["data"])[RECORD]["customer"]["tier"] == "enterprise"
+    assert marshal.loads(blob["data"][RECORD])["customer"]["tier"] == "enterprise"
     blob["entries"][RECORD] = tuple(entry)
     cache_file.write_bytes(marshal.dumps(blob))
     assert run_cli(["validate"], repo_copy).exit_code == 0, "the poisoned entry is used"

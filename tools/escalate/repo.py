@@ -31,7 +31,7 @@ from .yamlio import MAX_BYTES, decode, load
 
 RECORD_FILE = "escalation.yaml"
 POSTMORTEM_FILE = "postmortem.md"
-CACHE_FORMAT = 3  # bump when the shape of a cache entry changes: old caches are then ignored
+CACHE_FORMAT = 4  # bump when the shape of a cache entry changes: old caches are then ignored
 PARALLEL_THRESHOLD = 400  # below this many files to parse, a process pool costs more than it saves
 
 
@@ -92,6 +92,12 @@ class SourceFile:
     @property
     def valid(self) -> bool:
         return self.parsed and not any(f.severity == "error" for f in self.findings)
+
+    def blob(self) -> bytes:
+        """The data as marshal bytes (for the cache), from the blob it came in if it did."""
+        if self._cached is not None:
+            return self._cached.blobs[self.path]
+        return marshal.dumps(self._data)
 
     def with_data(self, data: Any) -> SourceFile:
         """This file as if it held `data`, with its findings (derivations are made anew)."""
@@ -224,21 +230,20 @@ def _from_entry(
 
 
 class _CachedData:
-    """The data of every file in the parse cache: one marshal blob, decoded on first use."""
+    """The data of files read from the parse cache or sent by a parse worker: one marshal
+    blob per file, decoded when that file's data is first asked for. Reading the blobs is a
+    copy of bytes; a report that needs a few records' contents decodes only those."""
 
-    def __init__(self, blob: bytes) -> None:
-        self._blob = blob
-        self._decoded: dict[str, Any] | None = None
+    def __init__(self, blobs: dict[str, bytes]) -> None:
+        self.blobs = blobs
 
     def data(self, path: str) -> Any:
-        return self.all().get(path)
+        blob = self.blobs.get(path)
+        return None if blob is None else marshal.loads(blob)
 
-    def all(self) -> dict[str, Any]:
-        if self._decoded is None:
-            with _collector_paused():
-                self._decoded = marshal.loads(self._blob) if self._blob else {}
-            self._blob = b""
-        return self._decoded
+
+def _blobs(sources: Iterable[SourceFile]) -> dict[str, bytes]:
+    return {source.path: source.blob() for source in sources if source.parsed}
 
 
 class ParseCache:
@@ -253,7 +258,7 @@ class ParseCache:
         self.path = cache_dir() / f"parse-{key}.marshal"
         self.salt = salt
         self.entries: dict[str, tuple[Any, ...]] = {}  # path -> `_to_entry`
-        self._data = _CachedData(b"")  # path -> data, of the entries read from the file
+        self._data = _CachedData({})  # the data of the entries read from the file
         # path -> the file, of the entries put since (its data is read when the cache is saved)
         self._fresh: dict[str, SourceFile] = {}
         # policy kind -> "<schema digest>:<text digest>" of the last copy found schema-valid
@@ -269,13 +274,14 @@ class ParseCache:
             # which made a 20 MB cache take 0.7 s instead of 0.1 s.
             stored = marshal.loads(blob)
             if stored.get("salt") == salt:
-                self.entries = stored["entries"]
-                self._data = _CachedData(stored["data"])
-                self.policy_valid = dict(stored["policy_valid"])
-                self._policy_valid_read = dict(self.policy_valid)
-                self.memo = stored["memo"]
+                entries, data, memo = stored["entries"], stored["data"], stored["memo"]
+                policy_valid = dict(stored["policy_valid"])
+                if not (isinstance(entries, dict) and isinstance(data, dict)):
+                    raise TypeError("not a parse cache of this format")
+                self.entries, self._data, self.memo = entries, _CachedData(data), memo
+                self.policy_valid, self._policy_valid_read = policy_valid, dict(policy_valid)
         except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
-            self.entries = {}
+            pass  # an unreadable cache is an empty one
 
     def get(self, path: str, digest: str) -> SourceFile | None:
         entry = self.entries.get(path)
@@ -310,16 +316,19 @@ class ParseCache:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # A file's blob as it was read, unless the file was parsed again: an unchanged
+            # file's data is never decoded to be written back.
             data = {
-                path: self._fresh[path].data if path in self._fresh else self._data.data(path)
-                for path, entry in self.entries.items()
-                if entry[6]  # parsed
+                path: blobs[path]
+                for blobs in (self._data.blobs, _blobs(self._fresh.values()))
+                for path in blobs
+                if path in self.entries
             }
             blob = marshal.dumps(
                 {
                     "salt": self.salt,
                     "entries": self.entries,
-                    "data": marshal.dumps(data),
+                    "data": data,
                     "policy_valid": self.policy_valid,
                     "memo": self.memo,
                 }
@@ -410,14 +419,12 @@ def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
 
 
 def _parse_batch_remote(batch: Sequence[tuple[str, str, str]]) -> bytes:
-    # The files' data as a blob of its own, which the parent decodes only if it needs the
+    # Each file's data as a blob of its own, which the parent decodes only if it needs that
     # data (a report answered from the derivations does not); and the country holidays the
     # derivations looked up, so that the parent need not import the holidays package.
     sources = _parse_batch(batch)
-    data = marshal.dumps({s.path: s.data for s in sources if s.parsed})
-    return marshal.dumps(
-        ([(s.path, _to_entry(s)) for s in sources], data, known_country_holidays())
-    )
+    parsed = [(s.path, _to_entry(s)) for s in sources]
+    return marshal.dumps((parsed, _blobs(sources), known_country_holidays()))
 
 
 def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> list[SourceFile]:
