@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Finding
 from .policy import Policy, locate_findings
@@ -174,21 +174,20 @@ def check_records(repo: Repo) -> list[Finding]:
     policy's digest, so an unchanged repository replays no timeline at all.
     """
     checker = _Checker(repo.policy)
+    # A file that did not parse has its one finding already.
+    checked = [(s, _Checked(*repo.derived(s, FILE_CHECKS))) for s in repo.sources if s.parsed]
     records: dict[str, str] = {}  # id -> the first file that claims it, valid or not
-    for source in repo.sources:
-        record_id = _record_id(source) if source.kind == "escalation" else None
-        if record_id is not None:
-            records.setdefault(record_id, source.path)
+    for source, facts in checked:
+        if source.kind == "escalation" and facts.id is not None:
+            records.setdefault(facts.id, source.path)
     ids = set(records)
-    for source in repo.sources:
-        if not isinstance(source.data, dict):
-            continue  # a file that did not parse has its one finding already
+    for source, facts in checked:
         checker.errored = {f.pointer for f in source.findings if f.severity == "error"}
-        checker.findings.extend(Finding(*f) for f in repo.derived(source, FILE_CHECKS))
+        checker.findings.extend(Finding(*f) for f in facts.findings)
         if source.kind == "escalation":
-            _check_links(checker, source, records, ids)
+            _check_links(checker, source.path, facts, records, ids)
         else:
-            _check_postmortem_place(checker, source, records)
+            _check_postmortem_place(checker, source.path, facts.id, records)
     repo.save_cache()
     return checker.findings
 
@@ -204,21 +203,36 @@ def check_file(policy: Policy, source: SourceFile) -> list[Finding]:
     return checker.findings
 
 
+class _Checked(NamedTuple):
+    """What the cross-file checks need of one file, kept in the parse cache (FILE_CHECKS)."""
+
+    findings: list[tuple[Any, ...]]  # check_file's, as Finding tuples
+    id: str | None  # the id the file claims
+    related: list[tuple[int, str]]  # a record's related ids, by their index
+
+
+def _file_checks(policy: Policy, source: SourceFile) -> tuple[Any, ...]:
+    related = _field(source.data, "related") if source.kind == "escalation" else None
+    return (
+        [finding.as_tuple() for finding in check_file(policy, source)],
+        _record_id(source),
+        [(i, other) for i, other in enumerate(related or ()) if isinstance(other, str)]
+        if isinstance(related, list)
+        else [],
+    )
+
+
 # `Repo.load(derive=(FILE_CHECKS,))` checks each file in the parse workers, beside the
-# schema check, and the parse cache keeps the findings (as tuples) under the policy digest.
-def _file_findings(policy: Policy, source: SourceFile) -> list[tuple[Any, ...]]:
-    return [finding.as_tuple() for finding in check_file(policy, source)]
-
-
-FILE_CHECKS = Derivation("checks", _file_findings)
+# schema check, and the parse cache keeps the result under the policy digest: a warm
+# validate reads no file's contents.
+FILE_CHECKS = Derivation("checks", _file_checks, version=2)
 
 
 def _check_links(
-    checker: _Checker, source: SourceFile, records: Mapping[str, str], ids: set[str]
+    checker: _Checker, file: str, facts: _Checked, records: Mapping[str, str], ids: set[str]
 ) -> None:
     """What depends on the other records: a unique id, and related ids that exist."""
-    file = source.path
-    record_id = _record_id(source)
+    record_id = facts.id
     if record_id is not None and records[record_id] != file:
         checker.error(
             file,
@@ -227,9 +241,8 @@ def _check_links(
             f"{record_id} is already used by {records[record_id]}; "
             f"run `escalate renumber {record_id}` on this branch's record",
         )
-    related = source.data.get("related")
-    for index, other in enumerate(related if isinstance(related, list) else []):
-        if not isinstance(other, str) or not checker.sound(f"/related/{index}"):
+    for index, other in facts.related:
+        if not checker.sound(f"/related/{index}"):
             continue
         if other == record_id:
             checker.error(
@@ -488,25 +501,24 @@ def _check_remedy(
 
 
 def _check_postmortem_place(
-    checker: _Checker, source: SourceFile, records: Mapping[str, str]
+    checker: _Checker, file: str, record_id: str | None, records: Mapping[str, str]
 ) -> None:
     """A postmortem names a record that exists, and lives in that record's directory."""
-    record_id = source.data.get("id")
-    if not isinstance(record_id, str) or not checker.sound("/id"):
+    if record_id is None or not checker.sound("/id"):
         return
     # Any record that claims the id counts, valid or not: its own errors are reported on
     # it, and calling the postmortem an orphan would send the reader the wrong way.
     record = records.get(record_id)
     if record is None:
         checker.error(
-            source.path,
+            file,
             "/id",
             "postmortem-orphan",
             f"no escalation {record_id} exists; a postmortem lives beside its record",
         )
-    elif PurePosixPath(record).parent != PurePosixPath(source.path).parent:
+    elif PurePosixPath(record).parent != PurePosixPath(file).parent:
         checker.error(
-            source.path,
+            file,
             "/id",
             "postmortem-directory",
             f"{record_id} is recorded in {record}; move the postmortem beside it",
