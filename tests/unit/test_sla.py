@@ -1392,3 +1392,20 @@ def test_report_is_as_of_now_for_status_and_owner() -> None:
     assert (entry["status"], entry["owner"]) == ("acknowledged", "alice")
     entry = check(_repo(later), NOW).as_json()["escalations"][0]
     assert (entry["status"], entry["owner"]) == ("resolved", "bob")
+
+
+@pytest.mark.parametrize(
+    "instant",
+    [
+        "1970-01-01T00:00:00+00:00",
+        "1999-12-31T23:59:59.999999+00:00",
+        "2026-03-29T01:00:00.000001+00:00",
+        "2026-11-20T08:12:00+01:00",
+        "2400-02-29T12:00:00-05:00",
+    ],
+)
+def test_a_plans_instants_read_as_rfc3339_writes_them(instant: str) -> None:
+    from escalate.calendar import epoch_us
+    from escalate.sla import _text
+
+    assert _text(epoch_us(at(instant))) == rfc3339(at(instant))

@@ -230,6 +230,11 @@ def test_elapsed_never_decreases_as_now_grows(data: dict[str, Any], first: int, 
     after = _measure(data, earlier_now + timedelta(minutes=later))
     for name in ("acknowledge", "mitigate", "resolve", "postmortem"):
         if name in earlier and name in after:
+            if after[name].started_at != earlier[name].started_at:
+                # Only the postmortem: a case reopened and resolved again owes it from the
+                # latest resolution, and that clock starts from zero.
+                assert name == "postmortem", name
+                continue
             assert after[name].elapsed_seconds >= earlier[name].elapsed_seconds, name
 
 

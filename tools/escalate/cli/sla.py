@@ -57,10 +57,11 @@ def check(ctx: Context, now: datetime, output_format: str, fail_on: str, show_al
     counting are shown; drills are shown but never fail the check. Records that do not
     validate are skipped with a warning.
     """
-    from ..sla import FILE_PLAN
+    from ..sla import FILE_PLAN, FILE_POSTMORTEM
     from ..sla import check as measure
 
-    repo = ctx.repo(derive=(FILE_PLAN,))  # records parsed anew are planned in the same pass
+    # Records parsed anew are planned in the same pass.
+    repo = ctx.repo(derive=(FILE_PLAN, FILE_POSTMORTEM))
     report = measure(repo, now, live_only=not show_all)
     for finding in report.skipped:
         click.echo(f"warning: {finding.file}: {finding.message}", err=True)
