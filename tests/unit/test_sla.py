@@ -1409,3 +1409,81 @@ def test_a_plans_instants_read_as_rfc3339_writes_them(instant: str) -> None:
     from escalate.sla import _text
 
     assert _text(epoch_us(at(instant))) == rfc3339(at(instant))
+
+
+# --- the actions a postmortem adds ----------------------------------------------------------------
+# DESIGN: a record's actions are its follow-ups, and "postmortems add more"; each is an
+# action:<id> clock due at the end of its due date in Europe/Berlin (POLICY's default zone).
+
+
+def _resolved_sev3() -> Escalation:
+    # sev3: no postmortem target, and resolved with every action done: nothing of the record
+    # itself can count again.
+    return record(
+        "2026-11-02T09:00:00Z",
+        ev("2026-11-02T09:10:00Z", "acknowledged"),
+        ev("2026-11-02T12:00:00Z", "customer_update"),
+        ev("2026-11-02T12:00:00Z", "resolved"),
+        severity="sev3",
+        actions=(
+            {"id": "A1", "owner": "alice", "due": "2026-11-10", "done_at": "2026-11-09T10:00:00Z"},
+        ),
+    )
+
+
+POSTMORTEM_ACTIONS = [
+    # Listed by the record too: the record's own entry is the clock, not measured twice.
+    {"id": "A1", "owner": "alice", "due": "2026-11-10"},
+    # Due at the end of 20 Nov in Berlin = 2026-11-20T23:00:00Z; NOW (22 Nov 12:00Z) is
+    # 1 d 13 h = 133200 s past it.
+    {"id": "A2", "owner": "bob", "due": "2026-11-20"},
+    # Done on 21 Nov 08:00Z, before its due end (25 Nov 23:00Z): met with 4 d 15 h to spare.
+    {"id": "A3", "owner": "bob", "due": "2026-11-25", "done_at": "2026-11-21T08:00:00Z"},
+]
+
+
+def test_a_postmortems_actions_are_clocks_too() -> None:
+    clocks = clocks_for(
+        _resolved_sev3(), POLICY, NOW, postmortem_status="published",
+        postmortem_actions=POSTMORTEM_ACTIONS,
+    )  # fmt: skip
+    actions = [c for c in clocks if c.clock.startswith("action:")]
+    assert [(c.clock, c.state) for c in actions] == [
+        ("action:A1", "met"),
+        ("action:A2", "overdue"),
+        ("action:A3", "met"),
+    ]
+    assert actions[1].deadline == at("2026-11-20T23:00:00Z")
+    assert actions[1].overdue_seconds == 133200.0
+    assert actions[2].remaining_seconds == 4 * D + 15 * H
+    # As of 21 Nov 07:00Z, A3 was not done yet, and A2 was overdue by 8 h.
+    earlier = clocks_for(
+        _resolved_sev3(), POLICY, at("2026-11-21T07:00:00Z"),
+        postmortem_actions=POSTMORTEM_ACTIONS,
+    )  # fmt: skip
+    assert [(c.clock, c.state, c.overdue_seconds) for c in earlier[-2:]] == [
+        ("action:A2", "overdue", 8 * H),
+        ("action:A3", "running", 0.0),
+    ]
+
+
+def test_the_report_lists_a_finished_case_for_its_postmortems_open_action() -> None:
+    escalation = _resolved_sev3()
+    front = {"id": escalation.id, "status": "published", "actions": POSTMORTEM_ACTIONS}
+    repo = _repo(escalation, postmortems={escalation.id: front})
+    report = check(repo, NOW, live_only=True)
+    ((listed, clocks),) = report.escalations
+    assert listed is escalation
+    assert [c.clock for c in clocks] == [
+        "acknowledge", "customer_update", "resolve", "action:A1", "action:A2", "action:A3",
+    ]  # fmt: skip
+    assert report.as_json()["overdue"] == [
+        {"id": escalation.id, "clock": "action:A2", "overdue_seconds": 133200.0}
+    ]
+    # Once the action is done, nothing of the case counts any more.
+    done = [
+        dict(a, done_at="2026-11-21T09:00:00Z") if a["id"] == "A2" else a
+        for a in POSTMORTEM_ACTIONS
+    ]
+    repo = _repo(escalation, postmortems={escalation.id: dict(front, actions=done)})
+    assert check(repo, NOW, live_only=True).escalations == []

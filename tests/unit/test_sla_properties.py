@@ -20,7 +20,7 @@ from escalate.calendar import WEEKDAYS, calendar_from_policy
 from escalate.policy import Policy, Severity, TargetRule, Tier
 from escalate.records import ACTIVE_STATUSES, Escalation
 from escalate.repo import Repo, SourceFile
-from escalate.sla import FILE_PLAN, Clock, check, clocks_for
+from escalate.sla import FILE_PLAN, FILE_POSTMORTEM, Clock, check, clocks_for
 
 
 def make_policy() -> Policy:
@@ -339,11 +339,20 @@ def test_a_plan_of_the_whole_timeline_reads_as_measuring_as_of_now(
     kept = marshal.loads(marshal.dumps(FILE_PLAN.compute(policy, record)))
     record.derived[FILE_PLAN.name] = (FILE_PLAN.key(policy), kept)
     postmortems = {}
+    front: dict[str, Any] = {}
     if postmortem_status is not None:
-        front = {"id": escalation.id, "status": postmortem_status}
+        # Its actions may share ids with the record's: the record's own entry is the clock.
+        front = {
+            "id": escalation.id,
+            "status": postmortem_status,
+            "actions": draw.draw(actions(opened)),
+        }
         if reviewed_at is not None:
             front["reviewed_at"] = _stamp(reviewed_at)
-        postmortems[escalation.id] = SourceFile("pm.md", "postmortem", "", front, [])
+        postmortem = SourceFile("pm.md", "postmortem", "", front, [])
+        kept = marshal.loads(marshal.dumps(FILE_POSTMORTEM.compute(policy, postmortem)))
+        postmortem.derived[FILE_POSTMORTEM.name] = (FILE_POSTMORTEM.key(policy), kept)
+        postmortems[escalation.id] = postmortem
     repo = Repo(
         root=Path("."),
         schemas=None,  # type: ignore[arg-type]  # the report never reads schemas
@@ -362,6 +371,7 @@ def test_a_plan_of_the_whole_timeline_reads_as_measuring_as_of_now(
         now,
         postmortem_status=postmortem_status,
         postmortem_reviewed_at=reviewed_at if postmortem_status is not None else None,
+        postmortem_actions=front.get("actions") or [],
     )
     measured = [clocks for _, clocks in report.escalations]
     assert measured == ([expected] if now >= opened else [])

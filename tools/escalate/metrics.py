@@ -616,12 +616,14 @@ def _attainment(repo: Repo, facts: Sequence[_Facts], now: datetime) -> list[Cloc
     tally: dict[str, dict[str, int]] = {}
     for fact in facts:
         status, reviewed_at = _postmortem_facts(repo, fact.escalation.id)
+        postmortem = repo.postmortems.get(fact.escalation.id)
         clocks = clocks_for(
             fact.escalation,
             repo.policy,
             now,
             postmortem_status=status,
             postmortem_reviewed_at=reviewed_at,
+            postmortem_actions=postmortem.data.get("actions") or [] if postmortem else [],
         )
         for clock in clocks:
             name = "action" if clock.clock.startswith("action:") else clock.clock

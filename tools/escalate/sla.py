@@ -604,13 +604,8 @@ def _plan(
     tier, severity = escalation.tier, state.severity
     moment = calendar.moment
 
-    settled = max(opened, state.last_event_at or opened)
-    actions: list[_Planned] = []
-    for action in escalation.data.get("actions") or []:
-        done_at = _done_at(action, as_of)
-        if done_at is not None:
-            settled = max(settled, done_at)
-        actions.append(_action(action, rules.due(action["due"]), done_at, rules.zone.key))
+    actions, done = _plan_actions(escalation.data.get("actions") or [], rules, as_of)
+    settled = max(opened, state.last_event_at or opened, done or opened)
     postmortem_target = None
     if state.resolved_at is not None and state.status in (RESOLVED, CLOSED):
         postmortem_target = rules.targets(severity, tier)["postmortem"]
@@ -700,6 +695,21 @@ def _missed_cycles(
     return missed
 
 
+def _plan_actions(
+    actions: Iterable[Mapping[str, Any]], rules: _Rules, as_of: datetime | None
+) -> tuple[list[_Planned], datetime | None]:
+    """The clocks of follow-up actions as of an instant (None: ever), and the latest done_at
+    they depend on."""
+    planned: list[_Planned] = []
+    latest: datetime | None = None
+    for action in actions:
+        done_at = _done_at(action, as_of)
+        if done_at is not None and (latest is None or done_at > latest):
+            latest = done_at
+        planned.append(_action(action, rules.due(action["due"]), done_at, rules.zone.key))
+    return planned, latest
+
+
 def _action(
     action: Mapping[str, Any], deadline: datetime, done_at: datetime | None, zone: str
 ) -> _Planned:
@@ -784,15 +794,12 @@ class _Reading:
         self._urgency = (len(STATES), _NEVER)  # of the plan being read (see `clocks`)
 
     def clocks(
-        self,
-        plan: _Plan,
-        calendar: Calendar,
-        postmortem_status: str | None,
-        postmortem_reviewed_at: datetime | None,
+        self, plan: _Plan, calendar: Calendar, postmortem: _Postmortem
     ) -> tuple[list[dict[str, Any]], tuple[int, int]]:
-        """Every clock of a plan as of now, as JSON, in CLOCK_ORDER then its actions; and the
-        record's urgency: the rank of its most urgent live state, then its nearest deadline
-        of a live clock (only the clocks still counting can be live)."""
+        """Every clock of a plan as of now, as JSON, in CLOCK_ORDER, then the record's actions,
+        then the postmortem's (but those the record lists already); and the record's urgency:
+        the rank of its most urgent live state, then its nearest deadline of a live clock
+        (only the clocks still counting can be live)."""
         self._urgency = (len(STATES), _NEVER)
         read = [
             entry if isinstance(entry, dict) else self.counting(_Counting(*entry), calendar)
@@ -801,12 +808,19 @@ class _Reading:
         if plan.postmortem is not None:
             read.append(
                 self.postmortem(
-                    plan.postmortem, calendar, postmortem_status, postmortem_reviewed_at
+                    plan.postmortem, calendar, postmortem.status, postmortem.reviewed_at
                 )
             )
         read.extend(
             entry if isinstance(entry, dict) else self.due(_Due(*entry)) for entry in plan.actions
         )
+        if postmortem.actions:
+            listed = {_clock_name(entry) for entry in plan.actions}
+            read.extend(
+                entry if isinstance(entry, dict) else self.due(_Due(*entry))
+                for entry in postmortem.actions
+                if _clock_name(entry) not in listed
+            )
         return read, self._urgency
 
     def _live(self, state: str, deadline: int) -> None:
@@ -918,8 +932,10 @@ def clocks_for(
     *,
     postmortem_status: str | None = None,
     postmortem_reviewed_at: datetime | None = None,
+    postmortem_actions: Iterable[Mapping[str, Any]] = (),
 ) -> list[Clock]:
-    """Every clock of one escalation as of now, in CLOCK_ORDER then its actions (all UTC).
+    """Every clock of one escalation as of now, in CLOCK_ORDER, then its actions and those
+    its postmortem adds (all UTC).
 
     A clock without a target for the severity and tier is left out, and so is every clock of
     a record opened after now. Raises PolicyError when the tier has no calendar.
@@ -931,7 +947,9 @@ def clocks_for(
         return []
     calendar = rules.policy.calendars[plan.calendar]
     reviewed_at = postmortem_reviewed_at.astimezone(UTC) if postmortem_reviewed_at else None
-    read, _ = _Reading(rules, now).clocks(plan, calendar, postmortem_status, reviewed_at)
+    actions = _plan_actions(postmortem_actions, rules, now)[0]
+    postmortem = _Postmortem(postmortem_status, reviewed_at, actions)
+    read, _ = _Reading(rules, now).clocks(plan, calendar, postmortem)
     return [Clock.from_json(clock) for clock in read]
 
 
@@ -1054,6 +1072,10 @@ class SlaReport:
         }
 
 
+def _clock_name(entry: _Planned) -> str:
+    return str(entry["clock"] if isinstance(entry, dict) else entry[0])
+
+
 def _unmeasurable(escalation: Escalation, rules: _Rules) -> str | None:
     """Why a record cannot be measured, or None."""
     if escalation.problems:
@@ -1067,26 +1089,44 @@ def _unmeasurable(escalation: Escalation, rules: _Rules) -> str | None:
     return None
 
 
-def _postmortem_facts(repo: Repo, escalation_id: str) -> tuple[str | None, datetime | None]:
+class _Postmortem(NamedTuple):
+    """What the clocks read of a record's postmortem."""
+
+    status: str | None
+    reviewed_at: datetime | None  # UTC
+    actions: list[_Planned]  # the clocks of the actions it adds, as of the report
+
+
+_NO_POSTMORTEM = _Postmortem(None, None, [])
+
+
+def _postmortem_of(repo: Repo, escalation_id: str, rules: _Rules, now: datetime) -> _Postmortem:
     source = repo.postmortems.get(escalation_id)
     if source is None:
-        return None, None
-    status, reviewed = repo.derived(source, FILE_POSTMORTEM)
-    return status, None if reviewed is None else _utc(reviewed)
+        return _NO_POSTMORTEM
+    status, reviewed, settled, actions = repo.derived(source, FILE_POSTMORTEM)
+    if settled > epoch_us(now):  # an action done after now: not done yet, as of now
+        actions = _plan_actions(source.data.get("actions") or [], rules, now)[0]
+    return _Postmortem(status, None if reviewed is None else _utc(reviewed), actions)
 
 
-def _file_postmortem(policy: Policy, source: SourceFile) -> tuple[str | None, str | None] | None:
-    """What the postmortem clock reads of a postmortem: its status and `reviewed_at`."""
-    if source.kind != "postmortem" or not isinstance(source.data, dict):
+def _file_postmortem(policy: Policy, source: SourceFile) -> tuple[Any, ...] | None:
+    """What the clocks read of a postmortem, as the parse cache keeps it: its status, its
+    `reviewed_at`, and its actions planned (with the latest done_at they depend on, µs)."""
+    if source.kind != "postmortem" or not source.valid:
         return None
     status, reviewed = source.data.get("status"), source.data.get("reviewed_at")
-    return (None if status is None else str(status)), (
-        reviewed if isinstance(reviewed, str) else None
+    planned, done = _plan_actions(source.data.get("actions") or [], _rules_of(policy), None)
+    return (
+        None if status is None else str(status),
+        reviewed if isinstance(reviewed, str) else None,
+        0 if done is None else epoch_us(done),
+        [entry if isinstance(entry, dict) else tuple(entry) for entry in planned],
     )
 
 
 # Kept beside the plans, so that reading them needs no postmortem's contents either.
-FILE_POSTMORTEM = Derivation("sla-postmortem", _file_postmortem)
+FILE_POSTMORTEM = Derivation("sla-postmortem", _file_postmortem, version=2)
 
 
 def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
@@ -1144,7 +1184,8 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
             )
             continue
         plan = _Plan(*planned)
-        if plan.finished and not live_only:
+        postmortem = _postmortem_of(repo, escalation.id, rules, now)
+        if plan.finished and (not live_only or _counting(postmortem.actions)):
             plan = _Plan(*repo.derived(source, FINISHED_PLAN))
         if plan.settled > reading.now_us:
             # Measured as of an instant before the record's last one: plan it as of then.
@@ -1155,10 +1196,9 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
             state = _as_of(escalation, now)[0]
             if state is not escalation.state:
                 report.states[escalation.id] = state
-        status, reviewed_at = _postmortem_facts(repo, escalation.id)
-        if live_only and not _may_be_live(plan, status, reviewed_at, now):
+        if live_only and not _may_be_live(plan, postmortem, now):
             continue
-        clocks, urgency = reading.clocks(plan, policy.calendars[plan.calendar], status, reviewed_at)
+        clocks, urgency = reading.clocks(plan, policy.calendars[plan.calendar], postmortem)
         if live_only and not plan.active and urgency[0] == len(STATES):
             continue  # nothing live
         report.measured.append(Measured(escalation, plan, clocks, urgency))
@@ -1167,20 +1207,20 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
     return report
 
 
-def _may_be_live(
-    plan: _Plan,
-    postmortem_status: str | None,
-    postmortem_reviewed_at: datetime | None,
-    now: datetime,
-) -> bool:
+def _may_be_live(plan: _Plan, postmortem: _Postmortem, now: datetime) -> bool:
     """False only when no clock of the record can still be counting: most of a large
     repository is closed history, and this spares reading it when only live clocks matter."""
-    if plan.active:
+    if plan.active or _counting(plan.clocks) or _counting(plan.actions):
         return True
-    if any(not isinstance(entry, dict) for entry in (*plan.clocks, *plan.actions)):
-        return True  # a clock still counting
+    if _counting(postmortem.actions):
+        return True  # (if the record lists it too, reading says whether it counts)
     if plan.postmortem is None:
         return False
-    if postmortem_status not in POSTMORTEM_DONE:
+    if postmortem.status not in POSTMORTEM_DONE:
         return True
-    return postmortem_reviewed_at is not None and postmortem_reviewed_at > now
+    return postmortem.reviewed_at is not None and postmortem.reviewed_at > now
+
+
+def _counting(entries: Iterable[_Planned]) -> bool:
+    """Whether any of a plan's clocks is still counting (not a stopped clock's JSON)."""
+    return any(not isinstance(entry, dict) for entry in entries)

@@ -441,6 +441,7 @@ def build_model(
                     now,
                     postmortem_status=source.data.get("status") if source is not None else None,
                     postmortem_reviewed_at=parse_instant(reviewed) if reviewed else None,
+                    postmortem_actions=source.data.get("actions") or [] if source else [],
                 )
             except (ValueError, LookupError, ArithmeticError) as exc:
                 note = f"SLA clocks could not be measured: {exc}"
@@ -571,8 +572,8 @@ def _action_state(site: Site, record: RecordView, action: Mapping[str, Any]) -> 
     if clock is not None:
         state = clock.state
     else:
-        # An action only the postmortem lists (or a record without clocks) has no SLA clock:
-        # measured the same way, due at the end of its due date in the default time zone.
+        # A record whose clocks could not be measured (they are noted on its page): the
+        # action measured the same way, due at the end of its due date in the default zone.
         due = date.fromisoformat(str(action["due"]))
         due_end = datetime.combine(due, datetime.min.time(), site.zone) + timedelta(days=1)
         end = _instant(action.get("done_at")) if done else site.now
