@@ -40,7 +40,12 @@ Choices of our own:
 * An action (`action:<id>`) is due at the end of its due date in the policy's default time
   zone and counts real time, not open hours: a due date is a date on the wall calendar. It has
   no target duration (`target_seconds` null) and no start; `calendar` names the time zone.
-  It is `at_risk` during the last 24 hours before it is due.
+  It is `at_risk` during the last 24 hours before it is due. The actions are the record's,
+  then those its postmortem adds; an id both list is the record's action.
+
+How it is computed (see "measuring" below): each record is *planned* once from its whole
+timeline, and the plan kept in the parse cache, then *read* as of `now`. A report over an
+unchanged repository reads plans and never the records themselves.
 """
 
 from __future__ import annotations
