@@ -75,6 +75,7 @@ __all__ = [
     "MISSED",
     "OVERDUE",
     "PAUSED",
+    "REPORT",
     "RUNNING",
     "STATES",
     "Clock",
@@ -1132,6 +1133,10 @@ def _file_postmortem(policy: Policy, source: SourceFile) -> tuple[Any, ...] | No
 
 # Kept beside the plans, so that reading them needs no postmortem's contents either.
 FILE_POSTMORTEM = Derivation("sla-postmortem", _file_postmortem, version=2)
+
+# What `check` reads of each file: a command that reports on the whole repository loads it
+# with `Repo.load(derive=REPORT)`, so that files parsed anew are planned in the same pass.
+REPORT = (FILE_PLAN, FILE_POSTMORTEM)
 
 
 def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:

@@ -190,10 +190,11 @@ def notify(ctx: Context, now: datetime, state_file: Path, dry_run: bool, timeout
     from .. import comms as core
     from ..errors import RecordError
     from ..notify import concerns, dump_state, load_state, plan, remember
+    from ..sla import REPORT
     from ..webhook import DeliveryError, check_url, post_json
     from ..yamlio import atomic_write
 
-    repo = ctx.repo()
+    repo = ctx.repo(derive=REPORT)
     told = load_state(state_file.read_text(encoding="utf-8") if state_file.is_file() else None)
     current = concerns(repo, now)
     env = core.environment(repo.root)

@@ -57,11 +57,10 @@ def check(ctx: Context, now: datetime, output_format: str, fail_on: str, show_al
     counting are shown; drills are shown but never fail the check. Records that do not
     validate are skipped with a warning.
     """
-    from ..sla import FILE_PLAN, FILE_POSTMORTEM
+    from ..sla import REPORT
     from ..sla import check as measure
 
-    # Records parsed anew are planned in the same pass.
-    repo = ctx.repo(derive=(FILE_PLAN, FILE_POSTMORTEM))
+    repo = ctx.repo(derive=REPORT)
     report = measure(repo, now, live_only=not show_all)
     for finding in report.skipped:
         click.echo(f"warning: {finding.file}: {finding.message}", err=True)

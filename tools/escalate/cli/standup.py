@@ -34,13 +34,14 @@ def standup(ctx: Context, now: datetime, within: str, output_format: str) -> Non
 
     from ..duration import parse_duration
     from ..errors import UsageError
+    from ..sla import REPORT
     from ..standup import agenda
 
     try:
         window = timedelta(seconds=parse_duration(within))
     except ValueError as exc:
         raise UsageError(f"--within {within!r}: {exc}") from None
-    repo = ctx.repo()
+    repo = ctx.repo(derive=REPORT)
     found = agenda(repo, now, window)
     zone = repo.policy.default_timezone
     names = {handle: person.name for handle, person in repo.policy.people.items()}
