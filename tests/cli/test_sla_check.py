@@ -8,6 +8,7 @@ enterprise tier, always-open calendar): sev2 acknowledge 15m, customer_update 2h
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -479,3 +480,26 @@ def test_a_finished_case_is_planned_in_full_only_for_all(
     assert [step for step in done if step.startswith("plan")] == ["plan ESC-2026-0103"]
     assert _json(playbook, "--all") == every
     assert [step for step in done if step.startswith("plan")] == ["plan ESC-2026-0103"], "kept"
+
+
+def test_after_validate_the_records_are_planned_in_the_workers(
+    playbook: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from escalate import repo as repo_module
+
+    write(playbook, OVERDUE, AT_RISK, CLOSED)
+    expected = _json(playbook, "--all")
+    shutil.rmtree(Path(os.environ["ESCALATE_CACHE_DIR"]))
+    # validate fills the cache with every file but no SLA plans.
+    runner = CliRunner()
+    with runner.isolation():
+        assert main(["--repo", str(playbook), "validate"]) == 0
+    monkeypatch.setattr(repo_module, "PARALLEL_THRESHOLD", 1)  # a pool even for three files
+    monkeypatch.setattr(repo_module.os, "cpu_count", lambda: 2)
+    done = _forbid(monkeypatch)  # what this process does; the workers are others
+    assert _json(playbook, "--all") == expected
+    # Here only what --all asks of the finished case: its clocks in full (FINISHED_PLAN).
+    assert done == ["decode incidents/2026/ESC-2026-0103/escalation.yaml", "plan ESC-2026-0103"]
+    done.clear()
+    assert _json(playbook, "--all") == expected
+    assert done == [], "and kept"

@@ -397,6 +397,17 @@ class _Work:
     schemas: SchemaStore
     policy: Policy
     derive: Sequence[Derivation]
+    # Files read from the cache without some of the derivations, by path (see _derive_many).
+    underived: dict[str, SourceFile] = field(default_factory=dict)
+
+    def missing(self, source: SourceFile) -> list[Derivation]:
+        """The derivations this file has no result of under the current policy."""
+        policy = self.policy
+        return [
+            derivation
+            for derivation in self.derive
+            if source.derived.get(derivation.name, ("",))[0] != derivation.key(policy)
+        ]
 
 
 _WORK: _Work | None = None
@@ -410,12 +421,18 @@ def _parse_batch(batch: Sequence[tuple[str, str, str]]) -> list[SourceFile]:
             raw = handle.read(MAX_BYTES + 1)
         source = parse_source(raw, relative, kind, _WORK.schemas)
         if isinstance(source.data, dict):
-            policy = _WORK.policy
-            for derivation in _WORK.derive:
-                value = derivation.compute(policy, source)
-                source.derived[derivation.name] = (derivation.key(policy), value)
+            _derive(_WORK, source, _WORK.derive)
         results.append(source)
     return results
+
+
+def _derive(work: _Work, source: SourceFile, derivations: Iterable[Derivation]) -> None:
+    policy = work.policy
+    for derivation in derivations:
+        source.derived[derivation.name] = (
+            derivation.key(policy),
+            derivation.compute(policy, source),
+        )
 
 
 def _parse_batch_remote(batch: Sequence[tuple[str, str, str]]) -> bytes:
@@ -434,20 +451,57 @@ def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> lis
         work.schemas.get(kind).fast  # noqa: B018 - compile once, before the workers fork
     if jobs <= 1 or len(todo) < PARALLEL_THRESHOLD or sys.platform == "win32":
         return _parse_batch(todo)
-    import multiprocessing
-
     size = max(1, len(todo) // (jobs * 4))
     batches = [todo[start : start + size] for start in range(0, len(todo), size)]
-    context = multiprocessing.get_context("fork")
     sources: list[SourceFile] = []
+    for parsed, data in _pooled(_parse_batch_remote, batches, jobs):
+        cached = _CachedData(data)
+        sources.extend(_from_entry(path, entry, cached=cached) for path, entry in parsed)
+    return sources
+
+
+def _derive_batch_remote(paths: Sequence[str]) -> bytes:
+    assert _WORK is not None
+    found = []
+    for path in paths:
+        source = _WORK.underived[path]
+        _derive(_WORK, source, _WORK.missing(source))
+        found.append((path, source.derived))
+    return marshal.dumps((found, known_country_holidays()))
+
+
+def _derive_many(sources: list[SourceFile], work: _Work, jobs: int) -> None:
+    """Give files read from the cache the derivations they lack, in forked workers: the
+    first `sla check` after a `validate` plans every record. (A few are left to
+    `Repo.derived`, which computes one when it is asked for.)"""
+    global _WORK
+    if jobs <= 1 or len(sources) < PARALLEL_THRESHOLD or sys.platform == "win32":
+        return
+    work.underived = {source.path: source for source in sources}
+    _WORK = work
+    paths = list(work.underived)
+    size = max(1, len(paths) // (jobs * 4))
+    batches = [paths[start : start + size] for start in range(0, len(paths), size)]
+    for (found,) in _pooled(_derive_batch_remote, batches, jobs):
+        for path, derived in found:
+            work.underived[path].derived.update(derived)
+
+
+def _pooled(
+    function: Callable[[Any], bytes], batches: Sequence[Any], jobs: int
+) -> Iterator[tuple[Any, ...]]:
+    """Each batch's result from forked workers (which see _WORK as the parent set it): the
+    marshal tuple that function returned, but for the country holidays at its end, which
+    are recalled here so that this process need not look them up again."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for blob in pool.map(_parse_batch_remote, batches):
-            parsed, data, holidays = marshal.loads(blob)
-            cached = _CachedData(data)
-            sources.extend(_from_entry(path, entry, cached=cached) for path, entry in parsed)
+        for blob in pool.map(function, batches):
+            *result, holidays = marshal.loads(blob)
             if holidays is not None:
                 recall_country_holidays(holidays, kept=False)
-    return sources
+            yield tuple(result)
 
 
 # --- the repository ------------------------------------------------------------------------
@@ -540,7 +594,14 @@ class Repo:
                 todo.append((absolute, relative, kind))
             else:
                 results[relative] = hit
-        for source in _parse_many(todo, _Work(self.schemas, self.policy, derive), jobs):
+        work = _Work(self.schemas, self.policy, derive)
+        if derive and cache is not None:
+            underived = [s for s in results.values() if s.parsed and work.missing(s)]
+            _derive_many(underived, work, jobs)
+            for source in underived:
+                if not work.missing(source):
+                    cache.put(source)
+        for source in _parse_many(todo, work, jobs):
             results[source.path] = source
             if cache is not None:
                 cache.put(source)
