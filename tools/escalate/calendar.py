@@ -206,6 +206,19 @@ class Calendar:
         if pending is not None:
             yield from_epoch_us(pending[0]), from_epoch_us(pending[1])
 
+    def learned(self) -> tuple[int, list[int]] | None:
+        """The running totals worked out so far (first date, cumulative µs), for a process
+        forked from this one to hand back (`learn`); None when there are none."""
+        totals = self._totals
+        return None if len(totals.cumulative) == 1 else (totals.first, totals.cumulative)
+
+    def learn(self, learned: tuple[int, list[int]]) -> None:
+        """Take the running totals a process forked from this one worked out, if they cover
+        more days: the same calendar and zone data, so the same totals."""
+        first, cumulative = learned
+        if len(cumulative) > len(self._totals.cumulative):
+            self._totals.first, self._totals.cumulative = first, list(cumulative)
+
     # -- days -------------------------------------------------------------------------------
 
     def _ordinal(self, at: datetime) -> int:

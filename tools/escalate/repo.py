@@ -4,6 +4,10 @@ Reading is the expensive part of every command, so it is done here and only here
 records are parsed and schema-checked file by file (in parallel when there are many), and
 each result is kept in a parse cache keyed by the file's content hash, outside the tracked
 tree. A second run over unchanged files reads bytes and hashes them, nothing more.
+
+What commands work out from one file and the policy alone (its cross-file findings, its SLA
+clock plan: a `Derivation`) is computed in the same parallel pass and kept beside it, so an
+unchanged repository is answered from the cache without decoding any file's contents.
 """
 
 from __future__ import annotations
@@ -46,9 +50,10 @@ def find_root(start: Path) -> Path | None:
 class SourceFile:
     """One record or postmortem file: its parsed data and its own (non cross-file) findings.
 
-    A file found in the parse cache gets its data when it is first asked for: the data of
-    every cached file is one marshal blob, decoded on first use, so a command answered from
-    the derivations alone (a warm `sla check`) never decodes the records' contents.
+    A file found in the parse cache (or sent by a parse worker) gets its data when it is
+    first asked for: its data is a marshal blob of its own, decoded on first use, so a
+    command answered from the derivations alone (a warm `sla check` or `validate`) never
+    decodes the records' contents.
     """
 
     __slots__ = (
@@ -441,7 +446,7 @@ def _parse_batch_remote(batch: Sequence[tuple[str, str, str]]) -> bytes:
     # derivations looked up, so that the parent need not import the holidays package.
     sources = _parse_batch(batch)
     parsed = [(s.path, _to_entry(s)) for s in sources]
-    return marshal.dumps((parsed, _blobs(sources), known_country_holidays()))
+    return marshal.dumps((parsed, _blobs(sources), _learned()))
 
 
 def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> list[SourceFile]:
@@ -454,7 +459,7 @@ def _parse_many(todo: list[tuple[str, str, str]], work: _Work, jobs: int) -> lis
     size = max(1, len(todo) // (jobs * 4))
     batches = [todo[start : start + size] for start in range(0, len(todo), size)]
     sources: list[SourceFile] = []
-    for parsed, data in _pooled(_parse_batch_remote, batches, jobs):
+    for parsed, data in _pooled(_parse_batch_remote, batches, work, jobs):
         cached = _CachedData(data)
         sources.extend(_from_entry(path, entry, cached=cached) for path, entry in parsed)
     return sources
@@ -467,7 +472,7 @@ def _derive_batch_remote(paths: Sequence[str]) -> bytes:
         source = _WORK.underived[path]
         _derive(_WORK, source, _WORK.missing(source))
         found.append((path, source.derived))
-    return marshal.dumps((found, known_country_holidays()))
+    return marshal.dumps((found, _learned()))
 
 
 def _derive_many(sources: list[SourceFile], work: _Work, jobs: int) -> None:
@@ -482,26 +487,42 @@ def _derive_many(sources: list[SourceFile], work: _Work, jobs: int) -> None:
     paths = list(work.underived)
     size = max(1, len(paths) // (jobs * 4))
     batches = [paths[start : start + size] for start in range(0, len(paths), size)]
-    for (found,) in _pooled(_derive_batch_remote, batches, jobs):
+    for (found,) in _pooled(_derive_batch_remote, batches, work, jobs):
         for path, derived in found:
             work.underived[path].derived.update(derived)
 
 
 def _pooled(
-    function: Callable[[Any], bytes], batches: Sequence[Any], jobs: int
+    function: Callable[[Any], bytes], batches: Sequence[Any], work: _Work, jobs: int
 ) -> Iterator[tuple[Any, ...]]:
     """Each batch's result from forked workers (which see _WORK as the parent set it): the
-    marshal tuple that function returned, but for the country holidays at its end, which
-    are recalled here so that this process need not look them up again."""
+    marshal tuple that function returned, but for what the calendars learned at its end
+    (`_learned`), which is taken here so that this process need not work it out again."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
+    calendars = work.policy.calendars
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         for blob in pool.map(function, batches):
-            *result, holidays = marshal.loads(blob)
+            *result, (holidays, totals) = marshal.loads(blob)
             if holidays is not None:
                 recall_country_holidays(holidays, kept=False)
+            for calendar_id, learned in totals.items():
+                if calendar_id in calendars:
+                    calendars[calendar_id].learn(learned)
             yield tuple(result)
+
+
+def _learned() -> tuple[Any, dict[str, tuple[int, list[int]]]]:
+    """What a worker's calendars worked out, for its parent: the country holidays it looked
+    up and each calendar's running totals."""
+    assert _WORK is not None
+    totals = {}
+    for calendar in _WORK.policy.calendars.values():
+        learned = calendar.learned()
+        if learned is not None:
+            totals[calendar.id] = learned
+    return known_country_holidays(), totals
 
 
 # --- the repository ------------------------------------------------------------------------
