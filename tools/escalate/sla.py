@@ -1148,8 +1148,8 @@ def check(repo: Repo, now: datetime, *, live_only: bool = False) -> SlaReport:
     severity, matrix or calendar policy is unusable.
 
     Each record's plan comes from the parse cache when its file and the policy are unchanged
-    (`Repo.load(derive=(FILE_PLAN,))` makes the plans in the parse workers); new plans are
-    kept for the next run.
+    (`Repo.load(derive=REPORT)` makes the plans in the parse workers); new plans are kept
+    for the next run.
     """
     now = _as_utc(now)
     policy = repo.policy
