@@ -1282,3 +1282,34 @@ def test_holidays_from_a_parse_worker_are_kept(holiday_store: list[tuple[str, in
         [("DE", None, 2026, [day])],
     )
     assert holiday_store == []
+
+
+# --- days without a transition, computed the short way --------------------------------------------
+# Zones chosen for odd transitions: negative DST (Dublin), DST at midnight (Santiago, Havana,
+# Tehran), half-hour shifts (Lord Howe), Ramadan breaks (Casablanca), a date-line jump (Apia),
+# two-hour DST (Troll), and zones that abolished DST (Moscow, Sao Paulo).
+ODD_ZONES = [
+    "Europe/Berlin", "Europe/Dublin", "America/New_York", "America/Santiago", "America/Havana",
+    "Asia/Tehran", "Australia/Lord_Howe", "Pacific/Chatham", "Africa/Casablanca", "Asia/Gaza",
+    "America/Sao_Paulo", "Pacific/Apia", "Europe/Moscow", "Antarctica/Troll", "Asia/Kolkata",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("zone", ODD_ZONES)
+def test_a_day_with_one_offset_opens_where_the_exact_rule_says(zone: str) -> None:
+    calendar = Calendar("odd", ZoneInfo(zone), always_open=True)
+    day, last = date(2010, 1, 1), date(2036, 1, 1)
+    steady = changing = 0
+    while day < last:
+        midnight = calendar._steady_midnight(day)
+        if midnight is None:
+            changing += 1
+        else:
+            steady += 1
+            for minute in (0, 150, 1439, 1440):
+                exact = calendar._wall_clock_reaches(day, minute)
+                assert midnight + minute * 60_000_000 == exact, (day, minute)
+        day += timedelta(days=1)
+    assert steady > 9000
+    if zone != "Asia/Kolkata":
+        assert changing > 0, "the zone changed offset at least once since 2010"
