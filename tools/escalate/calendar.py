@@ -24,6 +24,7 @@ import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Protocol, cast
 from zoneinfo import ZoneInfo
 
@@ -434,7 +435,9 @@ _recalled: list[tuple[str, dict[_CountryYear, frozenset[date]], bool]] = []
 _unkept = False  # whether the store holds dates the parse cache does not have yet
 
 
+@lru_cache(maxsize=1)
 def _holidays_version() -> str:
+    """The installed holidays package's version (looked up once: each lookup scans sys.path)."""
     from importlib.metadata import version
 
     return version("holidays")
