@@ -181,7 +181,7 @@ def test_status_board_lists_the_active_escalations_by_urgency(repo_site: Build, 
             escalation,
             repo.policy,
             AT,
-            postmortem_status=postmortem.data["status"] if postmortem else None,
+            postmortem=postmortem.data if postmortem else None,
         )
         case = [c for c in clocks if not c.clock.startswith("action:") and c.clock != "postmortem"]
         overdue = any(c.state == "overdue" for c in case)

@@ -1161,8 +1161,7 @@ def _clock(case: Case) -> Clock | None:
         case.record,
         POLICY,
         at(case.now),
-        postmortem_status=status,
-        postmortem_reviewed_at=at(reviewed) if reviewed else None,
+        postmortem=None if status is None else {"status": status, "reviewed_at": reviewed},
     )
     found = [clock for clock in clocks if clock.clock == case.clock]
     assert len(found) <= 1
@@ -1444,8 +1443,8 @@ POSTMORTEM_ACTIONS = [
 
 def test_a_postmortems_actions_are_clocks_too() -> None:
     clocks = clocks_for(
-        _resolved_sev3(), POLICY, NOW, postmortem_status="published",
-        postmortem_actions=POSTMORTEM_ACTIONS,
+        _resolved_sev3(), POLICY, NOW,
+        postmortem={"status": "published", "actions": POSTMORTEM_ACTIONS},
     )  # fmt: skip
     actions = [c for c in clocks if c.clock.startswith("action:")]
     assert [(c.clock, c.state) for c in actions] == [
@@ -1459,7 +1458,7 @@ def test_a_postmortems_actions_are_clocks_too() -> None:
     # As of 21 Nov 07:00Z, A3 was not done yet, and A2 was overdue by 8 h.
     earlier = clocks_for(
         _resolved_sev3(), POLICY, at("2026-11-21T07:00:00Z"),
-        postmortem_actions=POSTMORTEM_ACTIONS,
+        postmortem={"status": "draft", "actions": POSTMORTEM_ACTIONS},
     )  # fmt: skip
     assert [(c.clock, c.state, c.overdue_seconds) for c in earlier[-2:]] == [
         ("action:A2", "overdue", 8 * H),

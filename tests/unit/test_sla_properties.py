@@ -258,8 +258,10 @@ def test_a_stopped_clock_does_not_depend_on_now(
                 escalation,
                 POLICY,
                 now,
-                postmortem_status=postmortem,
-                postmortem_reviewed_at=reviewed_at,
+                postmortem={
+                    "status": postmortem,
+                    "reviewed_at": None if reviewed_at is None else _stamp(reviewed_at),
+                },
             )
         )
 
@@ -369,9 +371,7 @@ def test_a_plan_of_the_whole_timeline_reads_as_measuring_as_of_now(
         escalation,
         policy,
         now,
-        postmortem_status=postmortem_status,
-        postmortem_reviewed_at=reviewed_at if postmortem_status is not None else None,
-        postmortem_actions=front.get("actions") or [],
+        postmortem=front or None,
     )
     measured = [clocks for _, clocks in report.escalations]
     assert measured == ([expected] if now >= opened else [])

@@ -210,15 +210,13 @@ def facts(repo: Repo, escalation: Escalation, now: datetime) -> dict[str, Any]:
     postmortem = repo.postmortems.get(escalation.id)
     pm_data: Mapping[str, Any] = postmortem.data if postmortem is not None else {}
     pm_status = pm_data.get("status")
-    reviewed = pm_data.get("reviewed_at")
     next_update = None
     if policy.usable("severity", "matrix", "calendars"):
         clocks = sla.clocks_for(
             escalation,
             policy,
             now,
-            postmortem_status=str(pm_status) if pm_status else None,
-            postmortem_reviewed_at=parse_instant(reviewed) if isinstance(reviewed, str) else None,
+            postmortem=postmortem.data if postmortem is not None else None,
         )
         cadence = next((c for c in clocks if c.clock == "customer_update"), None)
         if cadence is not None and cadence.live and state.active:

@@ -615,15 +615,12 @@ def _attainment(repo: Repo, facts: Sequence[_Facts], now: datetime) -> list[Cloc
 
     tally: dict[str, dict[str, int]] = {}
     for fact in facts:
-        status, reviewed_at = _postmortem_facts(repo, fact.escalation.id)
         postmortem = repo.postmortems.get(fact.escalation.id)
         clocks = clocks_for(
             fact.escalation,
             repo.policy,
             now,
-            postmortem_status=status,
-            postmortem_reviewed_at=reviewed_at,
-            postmortem_actions=postmortem.data.get("actions") or [] if postmortem else [],
+            postmortem=postmortem.data if postmortem is not None else None,
         )
         for clock in clocks:
             name = "action" if clock.clock.startswith("action:") else clock.clock
@@ -639,16 +636,6 @@ def _attainment(repo: Repo, facts: Sequence[_Facts], now: datetime) -> list[Cloc
     names = [name for name in _CLOCK_ORDER if name in tally]
     names += sorted(set(tally) - set(names))
     return [ClockAttainment(name, **tally[name]) for name in names]
-
-
-def _postmortem_facts(repo: Repo, escalation_id: str) -> tuple[str | None, datetime | None]:
-    source = repo.postmortems.get(escalation_id)
-    if source is None:
-        return None, None
-    status = source.data.get("status")
-    reviewed = source.data.get("reviewed_at")
-    reviewed_at = parse_instant(reviewed) if isinstance(reviewed, str) else None
-    return (str(status) if status is not None else None), reviewed_at
 
 
 def _volumes(

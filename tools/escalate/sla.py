@@ -936,12 +936,11 @@ def clocks_for(
     policy: Policy,
     now: datetime,
     *,
-    postmortem_status: str | None = None,
-    postmortem_reviewed_at: datetime | None = None,
-    postmortem_actions: Iterable[Mapping[str, Any]] = (),
+    postmortem: Mapping[str, Any] | None = None,
 ) -> list[Clock]:
     """Every clock of one escalation as of now, in CLOCK_ORDER, then its actions and those
-    its postmortem adds (all UTC).
+    its postmortem adds (all UTC). `postmortem` is the front matter of the record's
+    postmortem, if it has one: its status, `reviewed_at` and actions count.
 
     A clock without a target for the severity and tier is left out, and so is every clock of
     a record opened after now. Raises PolicyError when the tier has no calendar.
@@ -952,10 +951,15 @@ def clocks_for(
     if plan is None:
         return []
     calendar = rules.policy.calendars[plan.calendar]
-    reviewed_at = postmortem_reviewed_at.astimezone(UTC) if postmortem_reviewed_at else None
-    actions = _plan_actions(postmortem_actions, rules, now)[0]
-    postmortem = _Postmortem(postmortem_status, reviewed_at, actions)
-    read, _ = _Reading(rules, now).clocks(plan, calendar, postmortem)
+    facts = _NO_POSTMORTEM
+    if postmortem is not None:
+        status, reviewed, actions = _postmortem_fields(postmortem)
+        facts = _Postmortem(
+            status,
+            None if reviewed is None else _utc(reviewed),
+            _plan_actions(actions, rules, now)[0],
+        )
+    read, _ = _Reading(rules, now).clocks(plan, calendar, facts)
     return [Clock.from_json(clock) for clock in read]
 
 
@@ -1121,13 +1125,25 @@ def _file_postmortem(policy: Policy, source: SourceFile) -> tuple[Any, ...] | No
     `reviewed_at`, and its actions planned (with the latest done_at they depend on, µs)."""
     if source.kind != "postmortem" or not source.valid:
         return None
-    status, reviewed = source.data.get("status"), source.data.get("reviewed_at")
-    planned, done = _plan_actions(source.data.get("actions") or [], _rules_of(policy), None)
+    status, reviewed, actions = _postmortem_fields(source.data)
+    planned, done = _plan_actions(actions, _rules_of(policy), None)
+    return (
+        status,
+        reviewed,
+        0 if done is None else epoch_us(done),
+        [entry if isinstance(entry, dict) else tuple(entry) for entry in planned],
+    )
+
+
+def _postmortem_fields(
+    front: Mapping[str, Any],
+) -> tuple[str | None, str | None, Sequence[Mapping[str, Any]]]:
+    """A postmortem's status, `reviewed_at` (text) and actions, from its front matter."""
+    status, reviewed = front.get("status"), front.get("reviewed_at")
     return (
         None if status is None else str(status),
         reviewed if isinstance(reviewed, str) else None,
-        0 if done is None else epoch_us(done),
-        [entry if isinstance(entry, dict) else tuple(entry) for entry in planned],
+        front.get("actions") or [],
     )
 
 

@@ -433,15 +433,12 @@ def build_model(
             postmortem = PostmortemView(front, body, source.path)
         clocks, note = None, site.clocks_note
         if clocks_for is not None and not future:
-            reviewed = source.data.get("reviewed_at") if source is not None else None
             try:
                 clocks = clocks_for(
                     published,
                     repo.policy,
                     now,
-                    postmortem_status=source.data.get("status") if source is not None else None,
-                    postmortem_reviewed_at=parse_instant(reviewed) if reviewed else None,
-                    postmortem_actions=source.data.get("actions") or [] if source else [],
+                    postmortem=source.data if source is not None else None,
                 )
             except (ValueError, LookupError, ArithmeticError) as exc:
                 note = f"SLA clocks could not be measured: {exc}"
