@@ -612,9 +612,11 @@ def _plan(
 
     actions, done = _plan_actions(escalation.data.get("actions") or [], rules, as_of)
     settled = max(opened, state.last_event_at or opened, done or opened)
+    targets = rules.targets(severity, tier)
     postmortem_target = None
     if state.resolved_at is not None and state.status in (RESOLVED, CLOSED):
-        postmortem_target = rules.targets(severity, tier)["postmortem"]
+        postmortem_target = targets["postmortem"]
+    clocks: list[_Planned] = []  # filled below, unless the case is finished
     plan = _Plan(
         epoch_us(settled),
         escalation.title,
@@ -624,7 +626,7 @@ def _plan(
         state.status,
         state.active,
         calendar.id,
-        [],
+        clocks,
         None,
         actions,
     )
@@ -638,9 +640,7 @@ def _plan(
 
     pauses = [(moment(start), None if end is None else moment(end)) for start, end in state.pauses]
     runs = _runs(moment(opened), timeline, as_of, calendar)
-    clocks = plan.clocks
 
-    targets = rules.targets(severity, tier)
     target = targets["acknowledge"]
     if target is not None:
         clocks.append(_timed("acknowledge", runs.acknowledge, pauses, calendar, target))
