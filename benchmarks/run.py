@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent  # this repository: its handbook and site config go into the corpora
@@ -168,10 +168,7 @@ def _validate(bench: Bench, cache: Path, *, no_cache: bool) -> Timing:
     flags = ["--no-cache"] if no_cache else []
     command = [*bench.escalate, "--repo", str(bench.root), *flags, "validate", "--format", "json"]
     timing, result = timed(command, env=bench.env(cache))
-    try:
-        report = json.loads(result.stdout)
-    except ValueError:
-        report = {}
+    report = _json_report(result)
     if result.returncode != 0 or report.get("records") != bench.records or not report.get("ok"):
         raise BrokenRun(
             f"escalate validate exited {result.returncode} with records={report.get('records')} "
@@ -181,14 +178,31 @@ def _validate(bench: Bench, cache: Path, *, no_cache: bool) -> Timing:
     return timing
 
 
-def measure_validate(bench: Bench) -> dict[str, Any]:
-    # cold: no parse cache at all (--no-cache) and an empty cache directory besides
-    cold = median_of(3, lambda: _validate(bench, bench.fresh_cache(), no_cache=True))
-    # warm: one run fills the cache, then unchanged runs read it
+def _json_report(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """A command's --format json output, or {} when it wrote none (the caller says why)."""
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        return {}
+    return report if isinstance(report, dict) else {}
+
+
+class _Run(Protocol):
+    def __call__(self, bench: Bench, cache: Path, *, no_cache: bool) -> Timing: ...
+
+
+def _cold_and_warm(bench: Bench, name: str, run: _Run) -> dict[str, Any]:
+    """`name_cold`: no parse cache at all (--no-cache) and an empty cache directory besides;
+    `name_warm`: one run fills the cache, then unchanged runs read it. Medians of 3."""
+    cold = median_of(3, lambda: run(bench, bench.fresh_cache(), no_cache=True))
     cache = bench.fresh_cache()
-    _validate(bench, cache, no_cache=False)
-    warm = median_of(3, lambda: _validate(bench, cache, no_cache=False))
-    return {**figures("validate_cold", cold), **figures("validate_warm", warm)}
+    run(bench, cache, no_cache=False)
+    warm = median_of(3, lambda: run(bench, cache, no_cache=False))
+    return {**figures(f"{name}_cold", cold), **figures(f"{name}_warm", warm)}
+
+
+def measure_validate(bench: Bench) -> dict[str, Any]:
+    return _cold_and_warm(bench, "validate", _validate)
 
 
 # --- the baseline: the simplest fast thing a team could write instead ---------------------
@@ -330,10 +344,7 @@ def _sla(bench: Bench, cache: Path, *, no_cache: bool) -> Timing:
         "never",
     ]
     timing, result = timed(command, env=bench.env(cache))
-    try:
-        report = json.loads(result.stdout)
-    except ValueError:
-        report = {}
+    report = _json_report(result)
     if result.returncode != 0 or not report.get("escalations"):
         raise BrokenRun(
             f"escalate sla check exited {result.returncode} with "
@@ -343,11 +354,7 @@ def _sla(bench: Bench, cache: Path, *, no_cache: bool) -> Timing:
 
 
 def measure_sla(bench: Bench) -> dict[str, Any]:
-    cold = median_of(3, lambda: _sla(bench, bench.fresh_cache(), no_cache=True))
-    cache = bench.fresh_cache()
-    _sla(bench, cache, no_cache=False)  # fills the parse cache
-    warm = median_of(3, lambda: _sla(bench, cache, no_cache=False))
-    return {**figures("sla_cold", cold), **figures("sla_warm", warm)}
+    return _cold_and_warm(bench, "sla", _sla)
 
 
 # --- the site build ------------------------------------------------------------------------------
